@@ -1,0 +1,67 @@
+"""`round.toml`: the round's nights, acute reserve, solver settings and objective weights."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+
+class ObjectiveWeights(BaseModel):
+    """Integer weights of the objective terms, heaviest first (DOMAIN.md, issue 4).
+
+    Stage 1 maximises ``nights`` per night given plus ``worst_child`` per percent point of the
+    lowest child's fulfilment ratio, plus ``deep_shortfall`` per night a child falls below
+    ``fair_floor_percent`` of its grant. Stage 2 keeps that level (within
+    ``fulfilment_tolerance_permille``) and minimises the shape and preference penalties.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    nights: int = Field(default=100, ge=0)
+    worst_child: int = Field(default=300, ge=0)
+    deep_shortfall: int = Field(default=100, ge=0)
+    fair_floor_percent: int = Field(default=95, ge=0, le=100)
+    fulfilment_tolerance_permille: int = Field(default=2, ge=0, le=1000)
+    stay: int = Field(default=20, ge=0)
+    single_night: int = Field(default=60, ge=0)
+    off_pattern_night: int = Field(default=4, ge=0)
+    house_used: int = Field(default=80, ge=0)
+    away_from_home_night: int = Field(default=2, ge=0)
+    wish_night: int = Field(default=3, ge=0)
+    avoid_night: int = Field(default=50, ge=0)
+    conditional_night: int = Field(default=3, ge=0)
+
+
+class RoundConfig(BaseModel):
+    """The contents of round.toml."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    start: dt.date
+    end: dt.date
+    acute_reserve: dict[str, int] = Field(default_factory=dict)
+    time_limit: float = Field(default=60.0, gt=0)
+    seed: int = Field(default=1, ge=0)
+    workers: int = Field(default=2, ge=1, le=64)
+    weights: ObjectiveWeights = Field(default_factory=ObjectiveWeights)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> RoundConfig:
+        if self.end < self.start:
+            raise ValueError("end is before start")
+        if (self.end - self.start).days > 366:
+            raise ValueError("a round covers at most one year (a vedtak never exceeds a year)")
+        for house_id, places in self.acute_reserve.items():
+            if places < 0:
+                raise ValueError(f"acute_reserve.{house_id} is negative")
+        return self
+
+    @property
+    def nights(self) -> list[dt.date]:
+        days = (self.end - self.start).days
+        return [self.start + dt.timedelta(days=i) for i in range(days + 1)]
+
+    @property
+    def n_nights(self) -> int:
+        return (self.end - self.start).days + 1

@@ -1,0 +1,58 @@
+"""`RoundInput`: all validated input of one round, with the cross-file rules of contract v1."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from models.config import RoundConfig
+from models.inputs import (
+    CalendarDay,
+    Child,
+    Closure,
+    House,
+    HouseKind,
+    Incompatible,
+    Unavailable,
+    Wish,
+)
+
+
+@dataclass(frozen=True)
+class RoundInput:
+    """The whole input of a round. Built by `allocator.io.read_round` after per-row validation."""
+
+    config: RoundConfig
+    houses: tuple[House, ...]
+    children: tuple[Child, ...]
+    unavailable: tuple[Unavailable, ...] = ()
+    wishes: tuple[Wish, ...] = ()
+    incompatible: tuple[Incompatible, ...] = ()
+    closures: tuple[Closure, ...] = ()
+    calendar: tuple[CalendarDay, ...] = ()
+    source: str = ""
+    _house_by_id: dict[str, House] = field(default_factory=dict, repr=False, compare=False)
+    _child_by_id: dict[str, Child] = field(default_factory=dict, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self._house_by_id.update({h.house_id: h for h in self.houses})
+        self._child_by_id.update({c.child_id: c for c in self.children})
+
+    def house(self, house_id: str) -> House:
+        return self._house_by_id[house_id]
+
+    def child(self, child_id: str) -> Child:
+        return self._child_by_id[child_id]
+
+    def has_house(self, house_id: str) -> bool:
+        return house_id in self._house_by_id
+
+    def has_child(self, child_id: str) -> bool:
+        return child_id in self._child_by_id
+
+    @property
+    def nights(self) -> list[dt.date]:
+        return self.config.nights
+
+    def barnebolig_ids(self) -> list[str]:
+        return [h.house_id for h in self.houses if h.kind is HouseKind.BARNEBOLIG]
