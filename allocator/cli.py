@@ -1,0 +1,185 @@
+"""Command line for coordinators and analysts. It parses arguments and calls the pipeline."""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from allocator.check import format_figures
+from allocator.io.errors import InputError
+from allocator.result import ProgressPoint
+from allocator.solve import SolveParams
+
+app = typer.Typer(
+    help="Respite bed-night planner (avlastningsdøgn) for Bergen kommune.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+err = Console(stderr=True)
+out = Console()
+
+EXIT_NO_PLAN = 1
+EXIT_BAD_INPUT = 2
+
+InputArg = Annotated[Path, typer.Argument(help="A folder of CSV files or an .xlsx workbook.")]
+
+
+def _load(path: Path) -> object:
+    from allocator.io.reader import read_round
+    from allocator.validate import guideline_errors
+
+    inp = read_round(path)
+    errors = guideline_errors(inp)
+    if errors:
+        raise InputError(errors)
+    return inp
+
+
+def _fail_input(exc: InputError) -> typer.Exit:
+    err.print(f"[red]Bad input:[/red] {len(exc.problems)} problem(s)")
+    for problem in exc.problems:
+        err.print(f"  {problem}", markup=False, highlight=False)
+    return typer.Exit(EXIT_BAD_INPUT)
+
+
+class _Throttled:
+    """Print at most one progress line a second (and always the first)."""
+
+    def __init__(self) -> None:
+        self.last = -1.0
+
+    def __call__(self, point: ProgressPoint) -> None:
+        from allocator.pipeline import progress_line
+
+        now = time.monotonic()
+        if now - self.last >= 1.0:
+            self.last = now
+            err.print(progress_line(point), highlight=False)
+
+
+@app.command()
+def plan(
+    input_path: InputArg,
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the plan's files.")],
+    time_limit: Annotated[float | None, typer.Option(help="Seconds (default: round.toml).")] = None,
+    seed: Annotated[int | None, typer.Option(help="Random seed (default: round.toml).")] = None,
+    workers: Annotated[int | None, typer.Option(help="CP-SAT workers (default: round.toml).")] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log the solver.")] = False,
+) -> None:
+    """Plan a round: writes bookings.csv, stays.csv, summary.json and calendar.xlsx."""
+    from allocator.pipeline import plan_round, write_plan
+    from models.round_input import RoundInput
+
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING)
+    try:
+        inp = _load(input_path)
+    except InputError as exc:
+        raise _fail_input(exc) from None
+    assert isinstance(inp, RoundInput)
+    cfg = inp.config
+    params = SolveParams(
+        time_limit=time_limit if time_limit is not None else cfg.time_limit,
+        seed=seed if seed is not None else cfg.seed,
+        workers=workers if workers is not None else cfg.workers,
+        log_search=verbose,
+    )
+    err.print(
+        f"Planning {len(inp.children)} children in {sum(1 for h in inp.houses if h.places)} houses,"
+        f" {cfg.start} – {cfg.end}; {params.time_limit:g}s, seed {params.seed},"
+        f" {params.workers} workers. CTRL-C stops and keeps the best plan."
+    )
+    outcome = plan_round(inp, params, _Throttled())
+    result = outcome.result
+    if not result.status.has_plan:
+        reason = "; ".join(result.conflicts) or f"solver status {result.status}"
+        err.print(f"[red]No plan:[/red] {reason}", highlight=False)
+        raise typer.Exit(EXIT_NO_PLAN)
+    write_plan(inp, outcome, params, out_dir)
+    if outcome.figures is not None:
+        out.print(format_figures(outcome.figures), highlight=False)
+    if outcome.violations:
+        err.print(f"[red]The checker found {len(outcome.violations)} rule violation(s)![/red]")
+        for v in outcome.violations[:20]:
+            err.print(f"  {v.rule}: {v.message}", highlight=False)
+        raise typer.Exit(EXIT_NO_PLAN)
+    note = " (stopped by CTRL-C)" if result.interrupted else ""
+    out.print(
+        f"Status {result.status}{note}, solve {result.wall_time:.1f}s. Plan written to {out_dir}/"
+        " (bookings.csv, stays.csv, summary.json, calendar.xlsx)",
+        highlight=False,
+    )
+
+
+@app.command()
+def validate(input_path: InputArg) -> None:
+    """Check the input and warn where a grant does not fit the guideline."""
+    from allocator.validate import guideline_warnings
+
+    try:
+        inp = _load(input_path)
+    except InputError as exc:
+        raise _fail_input(exc) from None
+    from models.round_input import RoundInput
+
+    assert isinstance(inp, RoundInput)
+    warnings = guideline_warnings(inp)
+    for w in warnings:
+        err.print(f"[yellow]warning:[/yellow] {w}", highlight=False)
+    out.print(
+        f"Input OK: {len(inp.houses)} houses, {len(inp.children)} children,"
+        f" {len(warnings)} guideline warning(s).",
+        highlight=False,
+    )
+
+
+@app.command()
+def check(input_path: InputArg, plan_dir: Annotated[Path, typer.Argument(help="A plan folder.")]) -> None:
+    """Check a plan against every hard rule with the independent checker; print its figures."""
+    from allocator.check import check_plan, compute_figures
+    from allocator.io.bookings import read_bookings
+    from models.round_input import RoundInput
+
+    try:
+        inp = _load(input_path)
+        bookings = read_bookings(plan_dir)
+    except InputError as exc:
+        raise _fail_input(exc) from None
+    assert isinstance(inp, RoundInput)
+    violations = check_plan(inp, bookings)
+    out.print(format_figures(compute_figures(inp, bookings)), highlight=False)
+    if violations:
+        err.print(f"[red]{len(violations)} rule violation(s):[/red]")
+        for v in violations:
+            err.print(f"  {v.rule}: {v.message}", highlight=False)
+        raise typer.Exit(EXIT_NO_PLAN)
+    out.print("Every hard rule holds.")
+
+
+@app.command()
+def generate(
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the generated round.")],
+    scale: Annotated[float, typer.Option(help="Multiple of Bergen's size.")] = 1.0,
+    seed: Annotated[int, typer.Option(help="Random seed of the roster.")] = 1,
+    demand: Annotated[float, typer.Option(help="Granted nights / usable capacity.")] = 1.0,
+) -> None:
+    """Generate a synthetic, pseudonymous round (Bergen's houses, a seeded roster)."""
+    from allocator.generate import generate_round
+    from allocator.io.write_input import write_round
+
+    inp = generate_round(scale=scale, seed=seed, demand=demand)
+    write_round(inp, out_dir)
+    granted = sum(c.granted_nights for c in inp.children)
+    out.print(
+        f"Wrote {len(inp.children)} children, {len(inp.houses)} houses,"
+        f" {granted} granted nights to {out_dir}/",
+        highlight=False,
+    )
+
+
+if __name__ == "__main__":
+    app()

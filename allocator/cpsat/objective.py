@@ -1,0 +1,225 @@
+"""Objective terms, one function each, heaviest first (issue 4 "Objective").
+
+Every term is a penalty to minimise (a reward enters with a minus sign) and has a stage:
+stage 1 decides how many nights each child gets and how fairly a shortfall is shared; stage 2
+holds that level and shapes the stays, the houses and the wishes. A term is added only when its
+weight is above zero.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ortools.sat.python import cp_model
+
+from allocator.cpsat.variables import Variables
+from allocator.instance import Instance
+from models.config import ObjectiveWeights
+from models.inputs import Pattern
+
+
+@dataclass(frozen=True)
+class Term:
+    name: str
+    expr: cp_model.LinearExprT
+    stage: int
+
+
+def nights_given(
+    model: cp_model.CpModel, inst: Instance, v: Variables, w: ObjectiveWeights
+) -> Term | None:
+    """Nights given: every bed-night counts ("bidra til full utnyttelse ... av samtlige 71
+    avlastningsplasser")."""
+    if w.nights <= 0:
+        return None
+    return Term("nights_given", -w.nights * sum(v.allocated.values()), 1)
+
+
+def worst_child_share(
+    model: cp_model.CpModel, inst: Instance, v: Variables, w: ObjectiveWeights
+) -> Term | None:
+    """Shortfall shared fairly: the worst child's share of its grant counts, not only the total
+    ("likebehandling"). Share in percent of the nights the child can get (its grant, or fewer
+    when it is away more), so a long summer camp does not pin the minimum."""
+    if w.worst_child <= 0:
+        return None
+    worst = model.new_int_var(0, 100, "worst_share")
+    v.worst_share = worst
+    for child in inst.children:
+        if child.target > 0 and not child.is_resident:
+            model.add(100 * v.allocated[child.idx] >= child.target * worst)
+    return Term("worst_child_share", -w.worst_child * worst, 1)
+
+
+def deep_shortfall(
+    model: cp_model.CpModel, inst: Instance, v: Variables, w: ObjectiveWeights
+) -> Term | None:
+    """Each night a child falls below ``fair_floor_percent`` of its grant costs extra, so the
+    shortfall is spread over many children rather than heaped on a few."""
+    if w.deep_shortfall <= 0:
+        return None
+    terms = []
+    for child in inst.children:
+        floor_nights = math.ceil(child.target * w.fair_floor_percent / 100)
+        if floor_nights <= 0 or child.is_resident:
+            continue
+        deep = model.new_int_var(0, floor_nights, f"deep_{child.idx}")
+        model.add(deep >= floor_nights - v.allocated[child.idx])
+        v.deep_shortfall[child.idx] = deep
+        v.deep_floor[child.idx] = floor_nights
+        terms.append(deep)
+    return Term("deep_shortfall", w.deep_shortfall * sum(terms), 1)
+
+
+def _define_stay_shape(model: cp_model.CpModel, inst: Instance, v: Variables) -> None:
+    """``stay_start[c, n]`` ≥ in respite on n but not on n − 1; ``single_night[c, n]`` ≥ in
+    respite on n but neither on n − 1 nor on n + 1. Both are minimised, so they are exact."""
+    if v.stay_start:
+        return
+    for child in inst.children:
+        if child.is_resident:
+            continue
+        c = child.idx
+        for n in child.available:
+            here = v.occupied(c, n)
+            if isinstance(here, int):
+                continue
+            before = v.occupied(c, n - 1)
+            after = v.occupied(c, n + 1)
+            start = model.new_bool_var(f"start_{c}_{n}")
+            model.add(start >= here - before)
+            single = model.new_bool_var(f"single_{c}_{n}")
+            model.add(single >= here - before - after)
+            v.stay_start[(c, n)] = start
+            v.single_night[(c, n)] = single
+
+
+def stays(
+    model: cp_model.CpModel, inst: Instance, v: Variables, w: ObjectiveWeights
+) -> Term | None:
+    """Nights as few well-shaped stays rather than scattered single nights: each stay costs."""
+    if w.stay <= 0:
+        return None
+    _define_stay_shape(model, inst, v)
+    return Term("stays", w.stay * sum(v.stay_start.values()), 2)
+
+
+def single_nights(
+    model: cp_model.CpModel, inst: Instance, v: Variables, w: ObjectiveWeights
+) -> Term | None:
+    """"As few single-night stays as the rules allow"."""
+    if w.single_night <= 0:
+        return None
+    _define_stay_shape(model, inst, v)
+    return Term("single_nights", w.single_night * sum(v.single_night.values()), 2)
+
+
+def off_pattern_nights(
+    model: cp_model.CpModel, inst: Instance, v: Variables, w: ObjectiveWeights
+) -> Term | None:
+    """Nights laid in the family's pattern: weekend = Friday and Saturday nights, weekdays =
+    Sunday to Thursday nights. A night outside the pattern costs."""
+    if w.off_pattern_night <= 0:
+        return None
+    off = []
+    for child in inst.children:
+        if child.pattern not in (Pattern.WEEKEND, Pattern.WEEKDAYS) or child.is_resident:
+            continue
+        want_weekend = child.pattern is Pattern.WEEKEND
+        for key in v.by_child[child.idx]:
+            if inst.weekend_night[key[2]] != want_weekend:
+                off.append(v.night[key])
+    return Term("off_pattern_nights", w.off_pattern_night * sum(off), 2)
+
+
+def houses_used(
+    model: cp_model.CpModel, inst: Instance, v: Variables, w: ObjectiveWeights
+) -> Term | None:
+    """One house per child: each house a child uses costs, so switches are rare."""
+    if w.house_used <= 0:
+        return None
+    used = []
+    for child in inst.children:
+        per_house: dict[int, list] = {}
+        for key in v.by_child[child.idx]:
+            per_house.setdefault(key[1], []).append(v.night[key])
+        for h, nights in per_house.items():
+            u = model.new_bool_var(f"used_{child.idx}_{h}")
+            model.add(sum(nights) <= min(len(nights), child.granted) * u)
+            v.house_used[(child.idx, h)] = u
+            used.append(u)
+    return Term("houses_used", w.house_used * sum(used), 2)
+
+
+def away_from_home(
+    model: cp_model.CpModel, inst: Instance, v: Variables, w: ObjectiveWeights
+) -> Term | None:
+    """Children kept in a house they know: a night outside the home house costs."""
+    if w.away_from_home_night <= 0:
+        return None
+    away = [
+        v.night[key]
+        for child in inst.children
+        if child.home_house is not None
+        for key in v.by_child[child.idx]
+        if key[1] != child.home_house
+    ]
+    return Term("away_from_home", w.away_from_home_night * sum(away), 2)
+
+
+def wishes(
+    model: cp_model.CpModel, inst: Instance, v: Variables, w: ObjectiveWeights
+) -> Term | None:
+    """Families' wishes met: a night on a want-date earns its weight; a night on an avoid-date
+    costs its weight."""
+    parts = []
+    for child in inst.children:
+        for key in v.by_child[child.idx]:
+            n = key[2]
+            if n in child.want_weight and w.wish_night > 0:
+                parts.append(-w.wish_night * child.want_weight[n] * v.night[key])
+            if n in child.avoid_weight and w.avoid_night > 0:
+                parts.append(w.avoid_night * child.avoid_weight[n] * v.night[key])
+    if not parts:
+        return None
+    return Term("wishes", sum(parts), 2)
+
+
+def conditional_placements(
+    model: cp_model.CpModel, inst: Instance, v: Variables, w: ObjectiveWeights
+) -> Term | None:
+    """A conditional category such as "(4)" is allowed but a worse fit: each night costs."""
+    if w.conditional_night <= 0:
+        return None
+    nights = [
+        v.night[key]
+        for child in inst.children
+        for key in v.by_child[child.idx]
+        if key[1] in child.conditional
+    ]
+    return Term("conditional_placements", w.conditional_night * sum(nights), 2)
+
+
+TermBuilder = Callable[[cp_model.CpModel, Instance, Variables, ObjectiveWeights], Term | None]
+
+ALL_TERMS: tuple[TermBuilder, ...] = (
+    nights_given,
+    worst_child_share,
+    deep_shortfall,
+    stays,
+    single_nights,
+    off_pattern_nights,
+    houses_used,
+    away_from_home,
+    wishes,
+    conditional_placements,
+)
+
+
+def add_terms(
+    model: cp_model.CpModel, inst: Instance, v: Variables, w: ObjectiveWeights
+) -> list[Term]:
+    """Build every term with a positive weight."""
+    return [t for build in ALL_TERMS if (t := build(model, inst, v, w)) is not None]

@@ -1,0 +1,59 @@
+"""Name the children, houses and nights in conflict when the hard rules cannot all hold.
+
+The only rules that can force an empty round are the barnebolig rules: a level-6 child lives in
+a barnebolig every available night, and never more nights than granted. Everything else can be
+met by giving fewer nights. So before solving we check, night by night, that the residents fit.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from allocator.instance import Instance
+
+
+def _ranges(nights: list[int]) -> list[tuple[int, int]]:
+    runs: list[tuple[int, int]] = []
+    for n in sorted(nights):
+        if runs and runs[-1][1] == n - 1:
+            runs[-1] = (runs[-1][0], n)
+        else:
+            runs.append((n, n))
+    return runs
+
+
+def diagnose(inst: Instance) -> list[str]:
+    """Plain-words conflicts that make the round infeasible; empty when none is found."""
+    conflicts: list[str] = []
+    residents = [c for c in inst.children if c.is_resident]
+    for child in residents:
+        if not child.candidates:
+            conflicts.append(
+                f"{child.child_id} (level 6) has no barnebolig that accepts its category "
+                "with a usable place: it cannot live in a barnebolig."
+            )
+        elif child.granted < len(child.available):
+            conflicts.append(
+                f"{child.child_id} (level 6) is granted {child.granted} nights but is available "
+                f"{len(child.available)} nights; a barnebolig resident lives there every "
+                "available night. Raise the grant or register the nights at home as unavailable."
+            )
+    per_group: dict[tuple[int, ...], dict[int, list[str]]] = defaultdict(lambda: defaultdict(list))
+    for child in residents:
+        for n in child.available:
+            per_group[child.candidates][n].append(child.child_id)
+    for houses, by_night in per_group.items():
+        capacity = [sum(inst.houses[h].nightly_capacity[n] for h in houses) for n in range(inst.n_nights)]
+        short = [n for n, ids in by_night.items() if len(ids) > capacity[n]]
+        if not short:
+            continue
+        names = ", ".join(inst.houses[h].house_id for h in houses)
+        for first, last in _ranges(short):
+            ids = sorted({cid for n in range(first, last + 1) for cid in by_night.get(n, [])})
+            conflicts.append(
+                f"Barnebolig {names}: {len(by_night[first])} residents but "
+                f"{capacity[first]} usable places on nights {inst.nights[first]}–{inst.nights[last]}"
+                f" (residents: {', '.join(ids)}). Open places, lift a closure or acute reserve,"
+                " or move a resident."
+            )
+    return conflicts

@@ -1,0 +1,157 @@
+"""A greedy complete plan: the starting point (hint) of the CP-SAT search.
+
+It imitates a careful coordinator: barnebolig residents first, then, round after round, the
+child with the lowest share of its grant gets its next stay, in the family's pattern, as close
+as possible to an even spacing over the half-year, in its home house when there is room.
+Every hard rule holds for the plan it returns (tests check it with the independent checker).
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections import defaultdict
+from collections.abc import Iterator
+
+from allocator.cpsat.variables import Key
+from allocator.instance import ChildData, HouseIdx, Instance, NightIdx
+from models.inputs import Pattern
+
+PREFERRED_STAY: dict[Pattern, int] = {
+    Pattern.WEEKEND: 2,
+    Pattern.WEEKDAYS: 4,
+    Pattern.WEEK: 7,
+    Pattern.ANY: 4,
+}
+
+THURSDAY, FRIDAY, SATURDAY, SUNDAY = 3, 4, 5, 6
+
+
+class _State:
+    def __init__(self, inst: Instance) -> None:
+        self.inst = inst
+        self.capacity = [list(h.nightly_capacity) for h in inst.houses]
+        self.budget = [math.inf if h.budget is None else h.budget for h in inst.houses]
+        self.booked: dict[int, dict[NightIdx, HouseIdx]] = defaultdict(dict)
+        self.occupants: dict[tuple[HouseIdx, NightIdx], set[int]] = defaultdict(set)
+        self.partners: dict[int, set[int]] = defaultdict(set)
+        for a, b in inst.incompatible:
+            self.partners[a].add(b)
+            self.partners[b].add(a)
+
+    def house_free(self, c: int, h: HouseIdx, n: NightIdx) -> bool:
+        return self.capacity[h][n] > 0 and not (self.occupants[(h, n)] & self.partners[c])
+
+    def book(self, c: int, h: HouseIdx, nights: list[NightIdx]) -> None:
+        for n in nights:
+            self.capacity[h][n] -= 1
+            self.occupants[(h, n)].add(c)
+            self.booked[c][n] = h
+        self.budget[h] -= len(nights)
+
+    def plan(self) -> set[Key]:
+        return {(c, h, n) for c, nights in self.booked.items() for n, h in nights.items()}
+
+
+def _place_residents(state: _State) -> None:
+    """Barnebolig residents first: they live there every available night."""
+    for child in state.inst.children:
+        if not child.is_resident:
+            continue
+        previous: HouseIdx | None = child.home_house
+        for n in child.available:
+            order = sorted(child.candidates, key=lambda h, p=previous: h != p)
+            for h in order:
+                if state.house_free(child.idx, h, n) and state.budget[h] >= 1:
+                    state.book(child.idx, h, [n])
+                    previous = h
+                    break
+
+
+def _fits_pattern(inst: Instance, child: ChildData, nights: list[NightIdx]) -> bool:
+    """The pattern's shape: weekend stays start Thursday–Saturday and hold a Friday or Saturday
+    night; weekday stays hold no Friday or Saturday night."""
+    if child.pattern is Pattern.WEEKEND:
+        first_day = inst.nights[nights[0]].weekday()
+        return first_day in (THURSDAY, FRIDAY, SATURDAY) and any(
+            inst.weekend_night[n] for n in nights
+        )
+    if child.pattern is Pattern.WEEKDAYS:
+        return not any(inst.weekend_night[n] for n in nights)
+    return True
+
+
+def _starts_near(ideal: int, n_nights: int) -> Iterator[int]:
+    yield ideal
+    for step in range(1, n_nights):
+        for s in (ideal + step, ideal - step):
+            if 0 <= s < n_nights:
+                yield s
+
+
+def _find_stay(
+    state: _State, child: ChildData, length: int, ideal: int, strict: bool
+) -> tuple[HouseIdx, list[NightIdx]] | None:
+    inst = state.inst
+    mine = state.booked[child.idx]
+    available = set(child.available)
+    houses = sorted(
+        child.candidates,
+        key=lambda h: (h != child.home_house, h in child.conditional, -sum(1 for x in mine.values() if x == h)),
+    )
+    for s in _starts_near(ideal, inst.n_nights):
+        nights = list(range(s, s + length))
+        if not all(n in available and n not in mine for n in nights):
+            continue
+        if (s - 1) in mine or (s + length) in mine:
+            continue
+        if strict and not _fits_pattern(inst, child, nights):
+            continue
+        for h in houses:
+            if state.budget[h] >= length and all(state.house_free(child.idx, h, n) for n in nights):
+                return h, nights
+    return None
+
+
+def _next_stay(state: _State, child: ChildData, stays_so_far: int) -> bool:
+    """Book the child's next stay; False when nothing fits any more."""
+    n_nights = state.inst.n_nights
+    allocated = len(state.booked[child.idx])
+    need = child.target - allocated
+    preferred = min(PREFERRED_STAY[child.pattern], child.max_stay)
+    expected_stays = max(1, math.ceil(child.target / preferred))
+    spacing = n_nights / expected_stays
+    offset = (child.idx * 7919) % max(1, int(spacing))
+    ideal = min(n_nights - 1, int(offset + stays_so_far * spacing))
+    for strict in (True, False):
+        for length in range(min(preferred, need), 0, -1):
+            found = _find_stay(state, child, length, ideal, strict)
+            if found is not None:
+                state.book(child.idx, found[0], found[1])
+                return True
+    return False
+
+
+def greedy_plan(inst: Instance) -> set[Key]:
+    """A complete plan that keeps every hard rule (see module docstring)."""
+    state = _State(inst)
+    _place_residents(state)
+    stays_so_far: dict[int, int] = defaultdict(int)
+    queue = [
+        (0.0, -child.target, child.idx)
+        for child in inst.children
+        if not child.is_resident and child.target > 0 and child.candidates
+    ]
+    heapq.heapify(queue)
+    while queue:
+        _, neg_target, c = heapq.heappop(queue)
+        child = inst.children[c]
+        if len(state.booked[c]) >= child.target:
+            continue
+        if not _next_stay(state, child, stays_so_far[c]):
+            continue
+        stays_so_far[c] += 1
+        share = len(state.booked[c]) / child.target
+        if share < 1:
+            heapq.heappush(queue, (share, neg_target, c))
+    return state.plan()

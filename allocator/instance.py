@@ -1,0 +1,242 @@
+"""`RoundInput` → a frozen, indexed `Instance`: all preprocessing of a round lives here.
+
+Children, houses and nights become integer indices. Each child gets its available nights
+(inside the round and its vedtak, never unavailable), the houses it may sleep in (category fit,
+night watch, barnebolig iff level 6) and a short list of candidate houses for the model.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from models.categories import NEEDS_NIGHT_WATCH
+from models.inputs import Child, House, HouseKind, Pattern, WishKind
+from models.round_input import RoundInput
+from models.rules import budget_nights
+
+ChildIdx = int
+HouseIdx = int
+NightIdx = int
+
+FRIDAY, SATURDAY = 4, 5
+
+#: Longest stay (nights) the family's pattern allows; barnebolig residents have no limit.
+MAX_STAY: dict[Pattern, int] = {
+    Pattern.WEEKEND: 3,
+    Pattern.WEEKDAYS: 5,
+    Pattern.WEEK: 7,
+    Pattern.ANY: 7,
+}
+
+
+@dataclass(frozen=True)
+class HouseData:
+    idx: HouseIdx
+    house_id: str
+    name: str
+    is_barnebolig: bool
+    nightly_capacity: tuple[int, ...]
+    """Rule R2: places − closed places − acute reserve, per night (never below 0)."""
+    budget: int | None
+    """Rule R3: at most places × 350 × N / 365 nights in the round; None for a barnebolig."""
+    price_per_night: float
+
+
+@dataclass(frozen=True)
+class ChildData:
+    idx: ChildIdx
+    child_id: str
+    granted: int
+    level: int
+    pattern: Pattern
+    is_resident: bool
+    """Level 6: lives in a barnebolig every available night."""
+    available: tuple[NightIdx, ...]
+    eligible: tuple[HouseIdx, ...]
+    conditional: frozenset[HouseIdx]
+    """Eligible houses that accept the child's category only conditionally, e.g. "(4)"."""
+    candidates: tuple[HouseIdx, ...]
+    """The eligible houses the model offers (home house and the best-fitting others)."""
+    home_house: HouseIdx | None
+    want_weight: dict[NightIdx, int] = field(default_factory=dict)
+    avoid_weight: dict[NightIdx, int] = field(default_factory=dict)
+
+    @property
+    def target(self) -> int:
+        """Nights the child can get at most: its grant, or fewer if it is unavailable more."""
+        return min(self.granted, len(self.available))
+
+    @property
+    def max_stay(self) -> int:
+        return len(self.available) if self.is_resident else MAX_STAY[self.pattern]
+
+
+@dataclass(frozen=True)
+class Instance:
+    nights: tuple[dt.date, ...]
+    houses: tuple[HouseData, ...]
+    children: tuple[ChildData, ...]
+    incompatible: tuple[tuple[ChildIdx, ChildIdx], ...]
+    weekend_night: tuple[bool, ...]
+    """Friday and Saturday nights (a night is named by its evening)."""
+
+    @property
+    def n_nights(self) -> int:
+        return len(self.nights)
+
+    def night_index(self, night: dt.date) -> NightIdx:
+        return (night - self.nights[0]).days
+
+
+def house_accepts(house: House, child: Child) -> bool:
+    """Rule R4: category fit, night watch for 3–5, barnebolig for level 6 and only level 6."""
+    if not house.accepts(child.category):
+        return False
+    if child.category in NEEDS_NIGHT_WATCH and not house.night_watch:
+        return False
+    is_barnebolig = house.kind is HouseKind.BARNEBOLIG
+    return is_barnebolig == (child.level == 6)
+
+
+def _nightly_capacity(inp: RoundInput, house: House) -> tuple[int, ...]:
+    """Rule R2: places − closed places − acute reserve on each night of the round."""
+    reserve = inp.config.acute_reserve.get(house.house_id, 0)
+    closures = [c for c in inp.closures if c.house_id == house.house_id]
+    caps = []
+    for night in inp.nights:
+        closed = sum(c.places_closed for c in closures if c.contains(night))
+        caps.append(max(0, house.places - closed - reserve))
+    return tuple(caps)
+
+
+def _available_nights(inp: RoundInput, child: Child) -> tuple[NightIdx, ...]:
+    """Rule R1: inside the round and the vedtak, never on an unavailable night."""
+    start = inp.config.start
+    blocked: set[dt.date] = set()
+    for u in inp.unavailable:
+        if u.child_id == child.child_id:
+            blocked.update(u.nights())
+    return tuple(
+        (night - start).days
+        for night in inp.nights
+        if child.vedtak_from <= night <= child.vedtak_to and night not in blocked
+    )
+
+
+def _wish_weights(
+    inp: RoundInput, child: Child, kind: WishKind, available: set[NightIdx]
+) -> dict[NightIdx, int]:
+    weights: dict[NightIdx, int] = {}
+    start = inp.config.start
+    for w in inp.wishes:
+        if w.child_id != child.child_id or w.kind is not kind:
+            continue
+        for night in w.nights():
+            i = (night - start).days
+            if i in available:
+                weights[i] = weights.get(i, 0) + w.weight
+    return weights
+
+
+def _house_pressure(
+    houses: Sequence[HouseData], eligible: dict[int, tuple[HouseIdx, ...]], granted: dict[int, int]
+) -> dict[HouseIdx, float]:
+    """Demand spread evenly over eligible houses, divided by each house's usable nights."""
+    demand = dict.fromkeys(range(len(houses)), 0.0)
+    for c, hs in eligible.items():
+        for h in hs:
+            demand[h] += granted[c] / len(hs)
+    pressure = {}
+    for h in houses:
+        usable = sum(h.nightly_capacity)
+        if h.budget is not None:
+            usable = min(usable, h.budget)
+        pressure[h.idx] = demand[h.idx] / usable if usable else float("inf")
+    return pressure
+
+
+def build_instance(inp: RoundInput, *, max_candidate_houses: int = 3) -> Instance:
+    """Index the round. Each child is offered at most `max_candidate_houses` eligible houses:
+    its home house first, then full-fit houses before conditional ones, least pressed first."""
+    n = inp.config.n_nights
+    houses = tuple(
+        HouseData(
+            idx=i,
+            house_id=h.house_id,
+            name=h.name,
+            is_barnebolig=h.kind is HouseKind.BARNEBOLIG,
+            nightly_capacity=_nightly_capacity(inp, h),
+            budget=None
+            if h.kind is HouseKind.BARNEBOLIG
+            else budget_nights(h.places, h.nights_per_place_year, n),
+            price_per_night=h.price_per_night,
+        )
+        for i, h in enumerate(inp.houses)
+    )
+    house_idx = {h.house_id: h.idx for h in houses}
+    usable_house = [sum(h.nightly_capacity) > 0 and (h.budget is None or h.budget > 0) for h in houses]
+
+    eligible: dict[int, tuple[HouseIdx, ...]] = {}
+    for c, child in enumerate(inp.children):
+        eligible[c] = tuple(
+            house_idx[h.house_id]
+            for h in inp.houses
+            if house_accepts(h, child) and usable_house[house_idx[h.house_id]]
+        )
+    pressure = _house_pressure(
+        houses, eligible, {c: ch.granted_nights for c, ch in enumerate(inp.children)}
+    )
+
+    children = []
+    for c, child in enumerate(inp.children):
+        available = _available_nights(inp, child)
+        conditional = frozenset(
+            house_idx[h.house_id]
+            for h in inp.houses
+            if child.category in h.conditional_categories and house_idx[h.house_id] in eligible[c]
+        )
+        home = house_idx.get(child.home_house) if child.home_house else None
+        if home is not None and home not in eligible[c]:
+            home = None
+
+        def rank(h: HouseIdx, home: HouseIdx | None = home, cond: frozenset[int] = conditional) -> tuple[int, int, float]:
+            return (0 if h == home else 1, 1 if h in cond else 0, pressure[h])
+
+        ordered = sorted(eligible[c], key=rank)
+        limit = len(ordered) if child.level == 6 else max_candidate_houses
+        avail_set = set(available)
+        children.append(
+            ChildData(
+                idx=c,
+                child_id=child.child_id,
+                granted=child.granted_nights,
+                level=child.level,
+                pattern=child.pattern,
+                is_resident=child.level == 6,
+                available=available,
+                eligible=eligible[c],
+                conditional=conditional,
+                candidates=tuple(ordered[:limit]),
+                home_house=home,
+                want_weight=_wish_weights(inp, child, WishKind.WANT, avail_set),
+                avoid_weight=_wish_weights(inp, child, WishKind.AVOID, avail_set),
+            )
+        )
+    child_idx = {ch.child_id: ch.idx for ch in children}
+    pairs = sorted(
+        {
+            tuple(sorted((child_idx[p.child_a], child_idx[p.child_b])))
+            for p in inp.incompatible
+            if p.child_a in child_idx and p.child_b in child_idx
+        }
+    )
+    nights = tuple(inp.nights)
+    return Instance(
+        nights=nights,
+        houses=houses,
+        children=tuple(children),
+        incompatible=tuple((a, b) for a, b in pairs),
+        weekend_night=tuple(d.weekday() in (FRIDAY, SATURDAY) for d in nights),
+    )

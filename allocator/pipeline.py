@@ -1,0 +1,151 @@
+"""One clear path for a round: read and validate → instance → solve → check → write.
+
+The CLI only parses arguments and calls these functions.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import platform
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from allocator.check import Figures, Violation, check_plan, compute_figures
+from allocator.instance import build_instance
+from allocator.io.atomic import atomic_output_dir, write_csv_rows, write_json
+from allocator.report.workbook import write_calendar_workbook
+from allocator.result import ProgressPoint, Result
+from allocator.solve import ProgressFn, SolveParams, solve_round
+from models.outputs import Booking, stays_from_bookings
+from models.round_input import RoundInput
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class RoundOutcome:
+    result: Result
+    figures: Figures | None
+    violations: list[Violation]
+
+
+def plan_round(
+    inp: RoundInput, params: SolveParams, on_progress: ProgressFn | None = None
+) -> RoundOutcome:
+    """Solve the round and check the plan with the independent checker."""
+    inst = build_instance(inp)
+    result = solve_round(inst, inp.config.weights, params, on_progress)
+    if not result.status.has_plan:
+        return RoundOutcome(result, None, [])
+    violations = check_plan(inp, result.bookings)
+    figures = compute_figures(inp, result.bookings)
+    return RoundOutcome(result, figures, violations)
+
+
+def holiday_names(inp: RoundInput) -> dict[dt.date, str]:
+    """Public and school holidays of the round, for marking calendars."""
+    names: dict[dt.date, str] = {}
+    for day in inp.calendar:
+        for night in day.nights():
+            if inp.config.start <= night <= inp.config.end:
+                names.setdefault(night, day.name or day.kind)
+    return names
+
+
+def summary_dict(inp: RoundInput, outcome: RoundOutcome, params: SolveParams) -> dict[str, Any]:
+    """summary.json (contract v1): solver status, objective, best bound, gap, wall time and
+    per-child granted and allocated nights, plus the checker's figures."""
+    r = outcome.result
+    allocated: dict[str, int] = {}
+    for b in r.bookings:
+        allocated[b.child_id] = allocated.get(b.child_id, 0) + 1
+    return {
+        "status": str(r.status),
+        "objective": r.objective,
+        "best_bound": r.best_bound,
+        "gap": r.gap,
+        "wall_time": round(r.wall_time, 3),
+        "interrupted": r.interrupted,
+        "round": {"start": inp.config.start, "end": inp.config.end, "nights": inp.config.n_nights},
+        "input": inp.source,
+        "solver": {
+            "time_limit": params.time_limit,
+            "seed": params.seed,
+            "workers": params.workers,
+            "ortools": _ortools_version(),
+            "python": platform.python_version(),
+        },
+        "stages": [
+            {
+                "stage": s.stage,
+                "name": s.name,
+                "status": str(s.status),
+                "objective": s.objective,
+                "best_bound": s.best_bound,
+                "wall_time": round(s.wall_time, 3),
+            }
+            for s in r.stages
+        ],
+        "objective_terms": r.term_values,
+        "figures": outcome.figures.to_dict() if outcome.figures else None,
+        "violations": [
+            {"rule": str(v.rule), "message": v.message} for v in outcome.violations
+        ],
+        "conflicts": r.conflicts,
+        "trace": [
+            {"stage": p.stage, "elapsed": round(p.elapsed, 3), "objective": p.objective,
+             "best_bound": p.best_bound}
+            for p in r.trace
+        ],
+        "children": [
+            {
+                "child_id": c.child_id,
+                "granted": c.granted_nights,
+                "allocated": allocated.get(c.child_id, 0),
+                "fulfilment": (allocated.get(c.child_id, 0) / c.granted_nights)
+                if c.granted_nights
+                else 1.0,
+            }
+            for c in inp.children
+        ],
+    }
+
+
+def _ortools_version() -> str:
+    import ortools
+
+    return str(ortools.__version__)
+
+
+def write_plan(inp: RoundInput, outcome: RoundOutcome, params: SolveParams, out: Path) -> None:
+    """Write bookings.csv, stays.csv, summary.json and calendar.xlsx, all or nothing."""
+    bookings = outcome.result.bookings
+    with atomic_output_dir(out) as tmp:
+        write_bookings(bookings, tmp / "bookings.csv")
+        stays = stays_from_bookings(bookings)
+        write_csv_rows(
+            tmp / "stays.csv",
+            ["child_id", "house_id", "first_night", "last_night", "check_out", "nights"],
+            (
+                [s.child_id, s.house_id, s.first_night, s.last_night, s.check_out, s.nights]
+                for s in stays
+            ),
+        )
+        write_json(tmp / "summary.json", summary_dict(inp, outcome, params))
+        write_calendar_workbook(inp, bookings, tmp / "calendar.xlsx", holidays=holiday_names(inp))
+
+
+def write_bookings(bookings: list[Booking], path: Path) -> None:
+    write_csv_rows(
+        path, ["child_id", "house_id", "night"], ([b.child_id, b.house_id, b.night] for b in bookings)
+    )
+
+
+def progress_line(point: ProgressPoint) -> str:
+    gap = abs(point.objective - point.best_bound) / max(1.0, abs(point.objective))
+    return (
+        f"stage {point.stage}  {point.elapsed:6.1f}s  objective {point.objective:,.0f}  "
+        f"bound {point.best_bound:,.0f}  gap {gap:.2%}"
+    )

@@ -1,0 +1,95 @@
+"""Each objective term on a tiny round with its optimum worked out in a comment."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from conftest import nights_per_child, solve_checked
+from factories import MONDAY, child, house, round_input, wish
+
+from allocator.instance import build_instance
+from allocator.solve import SolveParams, solve_round
+from models.outputs import stays_from_bookings
+
+
+def day(i: int) -> dt.date:
+    return MONDAY + dt.timedelta(days=i)
+
+
+def test_shortfall_is_shared_fairly():
+    # One place, 7 nights; A is granted 7, B 2. Total is 7 either way; the worst share is
+    # highest with A = 5 (71%) and B = 2 (100%): B = 1 would leave B at 50%.
+    inp = round_input([house(places=1)], [child("A0001", 7), child("B0002", 2)])
+    result = solve_checked(inp)
+    got = nights_per_child(result)
+    assert len(result.bookings) == 7
+    assert (got["A0001"], got["B0002"]) == (5, 2)
+
+
+def test_nights_come_as_one_stay_not_singles():
+    # Granted 4 of 7 free nights, pattern any: one 4-night stay, no single nights.
+    inp = round_input([house(places=1)], [child("B0001", 4)])
+    result = solve_checked(inp)
+    stays = stays_from_bookings(result.bookings)
+    assert [s.nights for s in stays] == [4]
+
+
+def test_weekend_family_gets_friday_and_saturday():
+    # Granted 2, pattern weekend: Friday night (index 4) and Saturday night (5).
+    inp = round_input([house(places=1)], [child("B0001", 2, pattern="weekend")])
+    result = solve_checked(inp)
+    assert sorted(b.night for b in result.bookings) == [day(4), day(5)]
+
+
+def test_weekdays_family_avoids_friday_and_saturday():
+    inp = round_input([house(places=1)], [child("B0001", 4, pattern="weekdays")])
+    result = solve_checked(inp)
+    assert all(b.night.weekday() not in (4, 5) for b in result.bookings)
+    assert len(result.bookings) == 4
+
+
+def test_no_stay_longer_than_the_pattern_allows():
+    # Weekend families stay at most 3 nights in a row: granted 7 of 7 gives 6 (3 + gap + 3).
+    inp = round_input([house(places=1)], [child("B0001", 7, pattern="weekend")])
+    result = solve_checked(inp)
+    assert max(s.nights for s in stays_from_bookings(result.bookings)) <= 3
+
+
+def test_home_house_first_and_one_house_per_child():
+    inp = round_input(
+        [house("h1", places=1), house("h2", places=1)], [child("B0001", 5, home_house="h2")]
+    )
+    result = solve_checked(inp)
+    assert {b.house_id for b in result.bookings} == {"h2"}
+
+
+def test_want_wish_is_met():
+    # Granted 2; the family wants Wednesday and Thursday nights.
+    inp = round_input(
+        [house(places=1)], [child("B0001", 2)], wishes=[wish("B0001", day(2), day(3))]
+    )
+    result = solve_checked(inp)
+    assert sorted(b.night for b in result.bookings) == [day(2), day(3)]
+
+
+def test_avoid_dates_are_kept():
+    # Granted 5 of 7 nights; the family avoids Monday and Tuesday: nights 2–6.
+    inp = round_input(
+        [house(places=1)],
+        [child("B0001", 5)],
+        wishes=[wish("B0001", day(0), day(1), kind="avoid", weight=5)],
+    )
+    result = solve_checked(inp)
+    assert sorted(b.night for b in result.bookings) == [day(i) for i in range(2, 7)]
+
+
+def test_same_seed_one_worker_gives_the_same_plan():
+    inp = round_input(
+        [house("h1", places=2), house("h2", places=1)],
+        [child("B0001", 4), child("B0002", 3, pattern="weekend"), child("B0003", 5)],
+    )
+    inst = build_instance(inp)
+    params = SolveParams(time_limit=10, seed=7, workers=1)
+    first = solve_round(inst, inp.config.weights, params).bookings
+    second = solve_round(inst, inp.config.weights, params).bookings
+    assert first == second
