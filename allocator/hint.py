@@ -40,7 +40,11 @@ class _State:
             self.partners[b].add(a)
 
     def house_free(self, c: int, h: HouseIdx, n: NightIdx) -> bool:
-        return self.capacity[h][n] > 0 and not (self.occupants[(h, n)] & self.partners[c])
+        return (
+            self.capacity[h][n] > 0
+            and (h, n) not in self.inst.children[c].blocked
+            and not (self.occupants[(h, n)] & self.partners[c])
+        )
 
     def book(self, c: int, h: HouseIdx, nights: list[NightIdx]) -> None:
         for n in nights:

@@ -8,8 +8,9 @@ night watch, barnebolig iff level 6) and a short list of candidate houses for th
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 
 from models.categories import NEEDS_NIGHT_WATCH
 from models.inputs import Child, House, HouseKind, Pattern, WishKind
@@ -62,6 +63,8 @@ class ChildData:
     home_house: HouseIdx | None
     want_weight: dict[NightIdx, int] = field(default_factory=dict)
     avoid_weight: dict[NightIdx, int] = field(default_factory=dict)
+    blocked: frozenset[tuple[HouseIdx, NightIdx]] = frozenset()
+    """House-nights closed to this child in a sub-problem: an incompatible child is there."""
 
     @property
     def target(self) -> int:
@@ -88,6 +91,77 @@ class Instance:
 
     def night_index(self, night: dt.date) -> NightIdx:
         return (night - self.nights[0]).days
+
+    def usable_nights(self, h: HouseIdx) -> int:
+        """Rules R2 and R3 together: the nights house ``h`` can give in the round."""
+        house = self.houses[h]
+        total = sum(house.nightly_capacity)
+        return total if house.budget is None else min(total, house.budget)
+
+
+@dataclass(frozen=True)
+class SubInstance:
+    """A sub-problem: some children free, everyone else's nights fixed and taken out of the
+    houses' capacity. ``to_global[i]`` is the index in the full instance of local child ``i``."""
+
+    instance: Instance
+    to_global: tuple[ChildIdx, ...]
+
+
+def sub_instance(
+    inst: Instance,
+    children: Sequence[ChildIdx],
+    fixed_plan: Iterable[tuple[ChildIdx, HouseIdx, NightIdx]],
+    candidates: Mapping[ChildIdx, tuple[HouseIdx, ...]] | None = None,
+) -> SubInstance:
+    """Free ``children`` (optionally with other candidate houses); the bookings of every other
+    child in ``fixed_plan`` stay and use up capacity, budget and incompatible house-nights."""
+    free = set(children)
+    used: dict[tuple[HouseIdx, NightIdx], int] = defaultdict(int)
+    budget_used: dict[HouseIdx, int] = defaultdict(int)
+    where: dict[ChildIdx, set[tuple[HouseIdx, NightIdx]]] = defaultdict(set)
+    for c, h, n in fixed_plan:
+        if c in free:
+            continue
+        used[(h, n)] += 1
+        budget_used[h] += 1
+        where[c].add((h, n))
+    houses = tuple(
+        replace(
+            house,
+            nightly_capacity=tuple(
+                max(0, cap - used[(house.idx, n)]) for n, cap in enumerate(house.nightly_capacity)
+            ),
+            budget=None if house.budget is None else max(0, house.budget - budget_used[house.idx]),
+        )
+        for house in inst.houses
+    )
+    partners: dict[ChildIdx, set[ChildIdx]] = defaultdict(set)
+    for a, b in inst.incompatible:
+        partners[a].add(b)
+        partners[b].add(a)
+    to_global = tuple(sorted(free))
+    local = {g: i for i, g in enumerate(to_global)}
+    sub_children = []
+    for g in to_global:
+        child = inst.children[g]
+        blocked = set(child.blocked)
+        for p in partners[g] - free:
+            blocked |= where[p]
+        sub_children.append(
+            replace(
+                child,
+                idx=local[g],
+                candidates=candidates.get(g, child.candidates) if candidates else child.candidates,
+                blocked=frozenset(blocked),
+            )
+        )
+    pairs = tuple(
+        (local[a], local[b]) for a, b in inst.incompatible if a in free and b in free
+    )
+    return SubInstance(
+        Instance(inst.nights, houses, tuple(sub_children), pairs, inst.weekend_night), to_global
+    )
 
 
 def house_accepts(house: House, child: Child) -> bool:

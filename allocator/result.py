@@ -38,6 +38,8 @@ class ProgressPoint:
     elapsed: float
     objective: float
     best_bound: float
+    label: str = ""
+    """Which sub-problem, for the decomposed method (e.g. "house vestlund")."""
 
 
 @dataclass
@@ -52,6 +54,7 @@ class Result:
     term_values: dict[str, int] = field(default_factory=dict)
     interrupted: bool = False
     conflicts: list[str] = field(default_factory=list)
+    method: str = "monolithic"
 
     @property
     def gap(self) -> float:

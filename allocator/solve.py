@@ -14,7 +14,7 @@ import signal
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import FrameType
 
 from ortools.sat.python import cp_model
@@ -23,7 +23,9 @@ from allocator.cpsat.build import RoundModel, build_round_model
 from allocator.cpsat.variables import Key
 from allocator.diagnose import diagnose
 from allocator.hint import greedy_plan
-from allocator.instance import Instance
+from allocator.assign import assign_houses
+from allocator.evaluate import evaluate_terms
+from allocator.instance import Instance, SubInstance, sub_instance
 from allocator.result import ProgressPoint, Result, SolveStatus, StageReport
 from models.config import ObjectiveWeights
 from models.outputs import Booking
@@ -31,6 +33,9 @@ from models.outputs import Booking
 log = logging.getLogger(__name__)
 
 ProgressFn = Callable[[ProgressPoint], None]
+
+#: Above this many night variables ``auto`` lays the nights house by house.
+AUTO_MONOLITHIC_MAX_VARIABLES = 20_000
 
 _STATUS = {
     cp_model.OPTIMAL: SolveStatus.OPTIMAL,
@@ -50,12 +55,22 @@ class SolveParams:
     workers: int = 2
     stage1_share: float = 0.4
     log_search: bool = False
+    method: str = "auto"
+    """``monolithic`` (one model), ``decomposed`` (house by house, then a mop-up) or ``auto``."""
 
 
 class _Progress(cp_model.CpSolverSolutionCallback):
-    def __init__(self, stage: int, started: float, sink: list[ProgressPoint], fn: ProgressFn | None):
+    def __init__(
+        self,
+        stage: int,
+        started: float,
+        sink: list[ProgressPoint],
+        fn: ProgressFn | None,
+        label: str = "",
+    ):
         super().__init__()
         self._stage, self._started, self._sink, self._fn = stage, started, sink, fn
+        self._label = label
 
     def on_solution_callback(self) -> None:
         point = ProgressPoint(
@@ -63,6 +78,7 @@ class _Progress(cp_model.CpSolverSolutionCallback):
             elapsed=time.monotonic() - self._started,
             objective=self.objective_value,
             best_bound=self.best_objective_bound,
+            label=self._label,
         )
         self._sink.append(point)
         if self._fn is not None:
@@ -78,6 +94,16 @@ class _Interrupt:
         self.requested = True
         if self.solver is not None:
             self.solver.stop_search()
+
+
+@contextmanager
+def _maybe_catch_ctrl_c(interrupt: _Interrupt | None) -> Iterator[_Interrupt]:
+    """Use the caller's CTRL-C handler if it has one, else install ours."""
+    if interrupt is not None:
+        yield interrupt
+        return
+    with _catch_ctrl_c() as own:
+        yield own
 
 
 @contextmanager
@@ -100,6 +126,9 @@ def _solver(params: SolveParams, time_limit: float) -> cp_model.CpSolver:
     solver.parameters.random_seed = params.seed
     solver.parameters.num_workers = params.workers
     solver.parameters.log_search_progress = params.log_search
+    # Presolve loops on this model's many window constraints without gain; one pass suffices.
+    solver.parameters.max_presolve_iterations = 1
+    solver.parameters.symmetry_level = 0
     # Our own SIGINT handler stops the search, so that the later stage can be skipped.
     solver.parameters.catch_sigint_signal = False
     if params.log_search:
@@ -129,42 +158,53 @@ def _hold_stage1_level(rm: RoundModel, solver: cp_model.CpSolver, tolerance_perm
         rm.model.add(v.worst_share >= solver.value(v.worst_share))
 
 
-def solve_round(
+def solve_monolithic(
     inst: Instance,
     weights: ObjectiveWeights,
     params: SolveParams,
     on_progress: ProgressFn | None = None,
+    *,
+    start_plan: set[Key] | None = None,
+    label: str = "",
+    interrupt: _Interrupt | None = None,
+    started: float | None = None,
 ) -> Result:
-    """Solve the round; see the module docstring for the stages."""
-    started = time.monotonic()
+    """Solve the round as one CP-SAT model; see the module docstring for the stages."""
+    started = time.monotonic() if started is None else started
+    local_start = time.monotonic()
     conflicts = diagnose(inst)
     if conflicts:
         return Result(SolveStatus.INFEASIBLE, 0.0, 0.0, 0.0, conflicts=conflicts)
 
     rm = build_round_model(inst, weights)
     plan = greedy_plan(inst)
-    log.info("greedy start: %d nights", len(plan))
+    if start_plan is not None and len(start_plan) >= len(plan):
+        plan = set(start_plan)
+    log.info("%s start: %d nights", label or "greedy", len(plan))
     trace: list[ProgressPoint] = []
     stages: list[StageReport] = []
     stage_names = {1: "nights and fairness", 2: "stays, houses and wishes"}
     final_solver: cp_model.CpSolver | None = None
-    with _catch_ctrl_c() as interrupt:
+    with _maybe_catch_ctrl_c(interrupt) as interrupt:
         for stage in (1, 2):
             if interrupt.requested:
                 break
-            elapsed = time.monotonic() - started
+            elapsed = time.monotonic() - local_start
             share = params.stage1_share if stage == 1 else 1.0
             budget = params.time_limit * share - elapsed
+            if stage == 2:
+                rm.add_stage2_terms(inst, weights)
             rm.model.minimize(rm.stage_objective(stage))
             rm.hint(plan, inst)
             solver = _solver(params, budget)
             interrupt.solver = solver
-            code = solver.solve(rm.model, _Progress(stage, started, trace, on_progress))
+            callback = _Progress(stage, started, trace, on_progress, label)
+            code = solver.solve(rm.model, callback)
             status = _STATUS[code]
             stages.append(
                 StageReport(
                     stage,
-                    stage_names[stage],
+                    f"{label}: {stage_names[stage]}" if label else stage_names[stage],
                     status,
                     solver.objective_value if status.has_plan else float("nan"),
                     solver.best_objective_bound if status.has_plan else float("nan"),
@@ -187,10 +227,168 @@ def solve_round(
         status=last.status,
         objective=last.objective,
         best_bound=last.best_bound,
-        wall_time=time.monotonic() - started,
+        wall_time=time.monotonic() - local_start,
         bookings=_bookings(inst, plan),
         stages=stages,
         trace=trace,
         term_values={t.name: int(final_solver.value(t.expr)) for t in rm.terms},
         interrupted=interrupt.requested,
     )
+
+
+def _keys_of(inst: Instance, sub: SubInstance, result: Result) -> set[Key]:
+    """A sub-problem's bookings as keys of the full instance."""
+    child_of = {inst.children[g].child_id: g for g in sub.to_global}
+    house_of = {h.house_id: h.idx for h in inst.houses}
+    return {
+        (child_of[b.child_id], house_of[b.house_id], inst.night_index(b.night))
+        for b in result.bookings
+    }
+
+
+def _groups(inst: Instance, assignment: dict[int, int]) -> list[tuple[str, list[int], dict[int, tuple[int, ...]]]]:
+    """Barnebolig residents together; every other child with the house it was assigned."""
+    residents = [c.idx for c in inst.children if c.is_resident and c.candidates]
+    groups: list[tuple[str, list[int], dict[int, tuple[int, ...]]]] = []
+    if residents:
+        groups.append(("barnebolig", residents, {}))
+    by_house: dict[int, list[int]] = {}
+    for c, h in assignment.items():
+        by_house.setdefault(h, []).append(c)
+    for h, members in sorted(by_house.items(), key=lambda kv: -len(kv[1])):
+        groups.append((f"house {inst.houses[h].house_id}", members, dict.fromkeys(members, (h,))))
+    return groups
+
+
+def solve_decomposed(
+    inst: Instance,
+    weights: ObjectiveWeights,
+    params: SolveParams,
+    on_progress: ProgressFn | None = None,
+) -> Result:
+    """Assign each child a house, lay the nights house by house with the round's own model,
+    then give the children still short of their grant a second chance over all their candidate
+    houses with what capacity is left (the mop-up). Every sub-problem keeps every hard rule
+    and the plan stays valid after each one."""
+    started = time.monotonic()
+    conflicts = diagnose(inst)
+    if conflicts:
+        return Result(SolveStatus.INFEASIBLE, 0.0, 0.0, 0.0, conflicts=conflicts)
+    assignment = assign_houses(
+        inst, time_limit=min(5.0, 0.08 * params.time_limit), seed=params.seed, workers=params.workers
+    )
+    groups = _groups(inst, assignment)
+    plan: set[Key] = set()
+    stages: list[StageReport] = []
+    trace: list[ProgressPoint] = []
+    statuses: list[SolveStatus] = []
+    with _catch_ctrl_c() as interrupt:
+        house_time = 0.7 * (params.time_limit - (time.monotonic() - started))
+        weight = {name: sum(inst.children[c].target for c in members) for name, members, _ in groups}
+        total = max(1, sum(weight.values()))
+        for name, members, candidates in groups:
+            if interrupt.requested:
+                break
+            sub = sub_instance(inst, members, plan, candidates or None)
+            limit = max(1.0, house_time * weight[name] / total)
+            result = solve_monolithic(
+                sub.instance,
+                weights,
+                replace(params, time_limit=limit),
+                on_progress,
+                label=name,
+                interrupt=interrupt,
+                started=started,
+            )
+            stages.extend(result.stages)
+            trace.extend(result.trace)
+            statuses.append(result.status)
+            if not result.status.has_plan:
+                return Result(result.status, 0.0, 0.0, time.monotonic() - started,
+                              stages=stages, conflicts=result.conflicts, method="decomposed")
+            plan |= _keys_of(inst, sub, result)
+        plan = _mop_up(inst, weights, params, assignment, plan, started, interrupt, on_progress, stages, trace, statuses)
+    terms = evaluate_terms(inst, weights, plan)
+    status = SolveStatus.OPTIMAL if all(s is SolveStatus.OPTIMAL for s in statuses) else SolveStatus.FEASIBLE
+    return Result(
+        status=status,
+        objective=float(sum(terms.values())),
+        best_bound=float("nan"),
+        wall_time=time.monotonic() - started,
+        bookings=_bookings(inst, plan),
+        stages=stages,
+        trace=trace,
+        term_values=terms,
+        interrupted=interrupt.requested,
+        method="decomposed",
+    )
+
+
+def _mop_up(
+    inst: Instance,
+    weights: ObjectiveWeights,
+    params: SolveParams,
+    assignment: dict[int, int],
+    plan: set[Key],
+    started: float,
+    interrupt: _Interrupt,
+    on_progress: ProgressFn | None,
+    stages: list[StageReport],
+    trace: list[ProgressPoint],
+    statuses: list[SolveStatus],
+) -> set[Key]:
+    """Children below their reachable grant, re-solved over all their candidate houses."""
+    remaining = params.time_limit - (time.monotonic() - started)
+    allocated: dict[int, int] = {}
+    for c, _h, _n in plan:
+        allocated[c] = allocated.get(c, 0) + 1
+    short = [
+        ch.idx
+        for ch in inst.children
+        if not ch.is_resident and ch.target > allocated.get(ch.idx, 0) and ch.candidates
+    ]
+    if not short or remaining < 1.0 or interrupt.requested:
+        return plan
+    candidates = {
+        c: (assignment[c], *[h for h in inst.children[c].candidates if h != assignment[c]][:2])
+        for c in short
+        if c in assignment
+    }
+    sub = sub_instance(inst, short, plan, candidates)
+    local = {g: i for i, g in enumerate(sub.to_global)}
+    start_plan = {(local[c], h, n) for c, h, n in plan if c in local}
+    result = solve_monolithic(
+        sub.instance,
+        weights,
+        replace(params, time_limit=remaining),
+        on_progress,
+        start_plan=start_plan,
+        label="mop-up",
+        interrupt=interrupt,
+        started=started,
+    )
+    stages.extend(result.stages)
+    trace.extend(result.trace)
+    if not result.status.has_plan:
+        return plan
+    statuses.append(result.status)
+    kept = {k for k in plan if k[0] not in local}
+    return kept | _keys_of(inst, sub, result)
+
+
+def solve_round(
+    inst: Instance,
+    weights: ObjectiveWeights,
+    params: SolveParams,
+    on_progress: ProgressFn | None = None,
+) -> Result:
+    """Solve the round with the method in ``params`` (``auto``: by size)."""
+    method = params.method
+    if method == "auto":
+        night_variables = sum(len(c.available) * len(c.candidates) for c in inst.children)
+        method = "monolithic" if night_variables <= AUTO_MONOLITHIC_MAX_VARIABLES else "decomposed"
+    if method == "decomposed":
+        return solve_decomposed(inst, weights, params, on_progress)
+    if method == "monolithic":
+        return solve_monolithic(inst, weights, params, on_progress)
+    raise ValueError(f"unknown method {method!r} (monolithic, decomposed or auto)")

@@ -36,5 +36,5 @@ def parse_categories(value: object) -> frozenset[Category]:
             token = token[:-2]
         if token not in CATEGORIES:
             raise ValueError(f"unknown category {token!r} (expected 2, 3, 4, 5 or P)")
-        found.add(token)  # type: ignore[arg-type]
+        found.add(token)  # type: ignore[arg-type,unused-ignore]
     return frozenset(found)

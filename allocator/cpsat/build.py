@@ -23,6 +23,10 @@ class RoundModel:
     variables: Variables
     terms: list[Term]
 
+    def add_stage2_terms(self, inst: Instance, weights: ObjectiveWeights) -> None:
+        """Extend the solved stage-1 model with the shape, house and wish terms."""
+        self.terms.extend(add_terms(self.model, inst, self.variables, weights, stage=2))
+
     def stage_objective(self, stage: int) -> cp_model.LinearExprT:
         """The sum of the terms up to ``stage`` (stage 2 is the round's full objective)."""
         return sum(t.expr for t in self.terms if t.stage <= stage)
@@ -40,6 +44,8 @@ class RoundModel:
         for c, h, n in plan:
             nights_of.setdefault(c, set()).add(n)
             houses_of.setdefault(c, set()).add(h)
+        for (c, n), var in v.occupied_var.items():
+            m.add_hint(var, int(n in nights_of.get(c, ())))
         for c, var in v.allocated.items():
             m.add_hint(var, len(nights_of.get(c, ())))
         for (c, n), var in v.stay_start.items():
@@ -73,7 +79,7 @@ def build_round_model(
     model = cp_model.CpModel()
     variables = add_variables(model, inst, fixed=fixed, free_children=free_children)
     add_constraints(model, inst, variables)
-    terms = add_terms(model, inst, variables, weights)
+    terms = add_terms(model, inst, variables, weights, stage=1)
     log.info(
         "model: %d night variables, %d constraints, terms %s",
         len(variables.night),

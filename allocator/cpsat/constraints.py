@@ -13,10 +13,10 @@ from allocator.instance import Instance
 
 
 def add_one_place(model: cp_model.CpModel, inst: Instance, v: Variables) -> None:
-    """Rule R1_ONE_PLACE: "A child sleeps in at most one place a night." """
-    for keys in v.by_child_night.values():
-        if len(keys) > 1:
-            model.add_at_most_one(v.night[k] for k in keys)
+    """Rule R1_ONE_PLACE: "A child sleeps in at most one place a night." The nights in all
+    houses sum to the 0/1 variable ``occupied_var[c, n]``."""
+    for (c, n), keys in v.by_child_night.items():
+        model.add(cp_model.LinearExpr.sum([v.night[k] for k in keys]) == v.occupied_var[(c, n)])
 
 
 def add_house_capacity(model: cp_model.CpModel, inst: Instance, v: Variables) -> None:
@@ -52,8 +52,11 @@ def add_barnebolig_every_night(model: cp_model.CpModel, inst: Instance, v: Varia
         if not child.is_resident:
             continue
         for n in child.available:
-            keys = v.by_child_night.get((child.idx, n), [])
-            model.add(sum(v.night[k] for k in keys) == 1)
+            occupied = v.occupied(child.idx, n)
+            if occupied is None:
+                model.add_bool_or([])  # no usable place that night: infeasible, see diagnose
+            else:
+                model.add(occupied == 1)
 
 
 def add_granted(model: cp_model.CpModel, inst: Instance, v: Variables) -> None:
@@ -82,8 +85,29 @@ def add_max_stay(model: cp_model.CpModel, inst: Instance, v: Variables) -> None:
         available = set(child.available)
         for n in child.available:
             window = range(n, n + limit + 1)
-            if all(i in available for i in window):
-                model.add(sum(v.occupied(child.idx, i) for i in window) <= limit)
+            nights = [v.occupied(child.idx, i) for i in window if i in available]
+            present = [y for y in nights if y is not None]
+            if len(present) > limit:
+                model.add(cp_model.LinearExpr.sum(present) <= limit)
+
+
+def add_stay_in_one_house(model: cp_model.CpModel, inst: Instance, v: Variables) -> None:
+    """A stay is in one house: a child in house h on night n who stays on over night n + 1
+    sleeps in h that night too (a house change needs a night at home between)."""
+    for child in inst.children:
+        if len(child.candidates) < 2:
+            continue
+        c = child.idx
+        for c_, h, n in v.by_child[c]:
+            stays_on = v.occupied(c, n + 1)
+            if stays_on is None:
+                continue
+            same = v.night.get((c_, h, n + 1))
+            here = v.night[(c_, h, n)]
+            if same is None:
+                model.add_implication(here, ~stays_on)
+            else:
+                model.add(same >= here + stays_on - 1)
 
 
 ALL_RULES = (
@@ -94,6 +118,7 @@ ALL_RULES = (
     add_granted,
     add_incompatible,
     add_max_stay,
+    add_stay_in_one_house,
 )
 
 

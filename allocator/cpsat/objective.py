@@ -84,14 +84,14 @@ def _define_stay_shape(model: cp_model.CpModel, inst: Instance, v: Variables) ->
         c = child.idx
         for n in child.available:
             here = v.occupied(c, n)
-            if isinstance(here, int):
+            if here is None:
                 continue
+            neighbours = [y for y in (v.occupied(c, n - 1), v.occupied(c, n + 1)) if y is not None]
             before = v.occupied(c, n - 1)
-            after = v.occupied(c, n + 1)
             start = model.new_bool_var(f"start_{c}_{n}")
-            model.add(start >= here - before)
+            model.add(start >= here - before) if before is not None else model.add(start >= here)
             single = model.new_bool_var(f"single_{c}_{n}")
-            model.add(single >= here - before - after)
+            model.add(single >= here - cp_model.LinearExpr.sum(neighbours))
             v.stay_start[(c, n)] = start
             v.single_night[(c, n)] = single
 
@@ -182,9 +182,9 @@ def wishes(
                 parts.append(-w.wish_night * child.want_weight[n] * v.night[key])
             if n in child.avoid_weight and w.avoid_night > 0:
                 parts.append(w.avoid_night * child.avoid_weight[n] * v.night[key])
-    if not parts:
+    if not any(child.want_weight or child.avoid_weight for child in inst.children):
         return None
-    return Term("wishes", sum(parts), 2)
+    return Term("wishes", cp_model.LinearExpr.sum(parts), 2)
 
 
 def conditional_placements(
@@ -218,8 +218,17 @@ ALL_TERMS: tuple[TermBuilder, ...] = (
 )
 
 
+STAGE_OF: dict[TermBuilder, int] = {
+    nights_given: 1,
+    worst_child_share: 1,
+    deep_shortfall: 1,
+}
+
+
 def add_terms(
-    model: cp_model.CpModel, inst: Instance, v: Variables, w: ObjectiveWeights
+    model: cp_model.CpModel, inst: Instance, v: Variables, w: ObjectiveWeights, stage: int
 ) -> list[Term]:
-    """Build every term with a positive weight."""
-    return [t for build in ALL_TERMS if (t := build(model, inst, v, w)) is not None]
+    """Build the terms of ``stage`` that have a positive weight. Stage-2 terms are built only
+    when stage 2 starts, so stage 1 searches a smaller model."""
+    builders = [b for b in ALL_TERMS if STAGE_OF.get(b, 2) == stage]
+    return [t for build in builders if (t := build(model, inst, v, w)) is not None]

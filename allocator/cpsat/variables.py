@@ -28,6 +28,8 @@ class Variables:
     by_child_night: dict[tuple[ChildIdx, NightIdx], list[Key]] = field(
         default_factory=lambda: defaultdict(list)
     )
+    occupied_var: dict[tuple[ChildIdx, NightIdx], cp_model.IntVar] = field(default_factory=dict)
+    """``occupied_var[c, n]``: child ``c`` sleeps in respite on night ``n`` (any house)."""
     allocated: dict[ChildIdx, cp_model.IntVar] = field(default_factory=dict)
     stay_start: dict[tuple[ChildIdx, NightIdx], cp_model.IntVar] = field(default_factory=dict)
     single_night: dict[tuple[ChildIdx, NightIdx], cp_model.IntVar] = field(default_factory=dict)
@@ -37,15 +39,12 @@ class Variables:
     worst_share: cp_model.IntVar | None = None
     """Lowest child's share of its reachable grant, in percent (0–100)."""
 
-    def occupied(self, c: ChildIdx, n: NightIdx) -> cp_model.LinearExprT:
-        """1 when child ``c`` sleeps in respite on night ``n`` (any house), else 0."""
-        keys = self.by_child_night.get((c, n))
-        if not keys:
-            return 0
-        return sum(self.night[k] for k in keys)
+    def occupied(self, c: ChildIdx, n: NightIdx) -> cp_model.IntVar | None:
+        """The variable "child ``c`` sleeps in respite on night ``n``"; None if it cannot."""
+        return self.occupied_var.get((c, n))
 
-    def nights_of(self, c: ChildIdx) -> cp_model.LinearExprT:
-        return sum(self.night[k] for k in self.by_child[c])
+    def nights_of(self, c: ChildIdx) -> cp_model.LinearExpr:
+        return cp_model.LinearExpr.sum([self.night[k] for k in self.by_child[c]])
 
 
 def add_variables(
@@ -73,7 +72,7 @@ def add_variables(
         for h in child.candidates:
             capacity = inst.houses[h].nightly_capacity
             for n in child.available:
-                if capacity[n] <= 0:
+                if capacity[n] <= 0 or (h, n) in child.blocked:
                     continue
                 key = (c, h, n)
                 if is_free:
@@ -84,6 +83,17 @@ def add_variables(
                 v.by_child[c].append(key)
                 v.by_house_night[(h, n)].append(key)
                 v.by_child_night[(c, n)].append(key)
+        for n in child.available:
+            keys = v.by_child_night.get((c, n))
+            if not keys:
+                continue
+            if is_free:
+                v.occupied_var[(c, n)] = model.new_bool_var(f"y_{c}_{n}")
+            else:
+                v.occupied_var[(c, n)] = model.new_constant(sum(fixed.get(k, 0) for k in keys))
         v.allocated[c] = model.new_int_var(0, child.granted, f"allocated_{c}")
-        model.add(v.allocated[c] == v.nights_of(c))
+        model.add(
+            v.allocated[c]
+            == cp_model.LinearExpr.sum([y for (cc, _), y in v.occupied_var.items() if cc == c])
+        )
     return v

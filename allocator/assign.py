@@ -1,0 +1,77 @@
+"""Choose one house for each child before the nights are laid: a small CP-SAT model.
+
+Each child's reachable nights (its grant, or fewer when it is away) are spread over the houses
+so that every house's load matches its usable nights (rules R2 and R3) and its Friday and
+Saturday nights, children stay in their home house where there is room, and conditional
+categories are used only when needed. The nights themselves are then laid house by house.
+"""
+
+from __future__ import annotations
+
+from ortools.sat.python import cp_model
+
+from allocator.instance import ChildIdx, HouseIdx, Instance
+from models.inputs import Pattern
+
+#: Houses are filled to this share of their usable nights before a house counts as overloaded:
+#: stays never pack a house perfectly.
+PACKING = 0.99
+
+
+def _weekend_capacity(inst: Instance, h: HouseIdx) -> int:
+    caps = inst.houses[h].nightly_capacity
+    return sum(cap for n, cap in enumerate(caps) if inst.weekend_night[n])
+
+
+def assign_houses(
+    inst: Instance, *, time_limit: float = 5.0, seed: int = 1, workers: int = 2
+) -> dict[ChildIdx, HouseIdx]:
+    """A house for every child that has a candidate house (barnebolig residents excluded)."""
+    model = cp_model.CpModel()
+    choose: dict[tuple[ChildIdx, HouseIdx], cp_model.IntVar] = {}
+    penalties = []
+    for child in inst.children:
+        if child.is_resident or not child.eligible or child.target == 0:
+            continue
+        options = []
+        for h in child.eligible:
+            var = model.new_bool_var(f"a_{child.idx}_{h}")
+            choose[(child.idx, h)] = var
+            options.append(var)
+            if child.home_house is not None and h != child.home_house:
+                penalties.append(20 * child.target * var)
+            if h in child.conditional:
+                penalties.append(10 * child.target * var)
+        model.add_exactly_one(options)
+
+    load_terms: dict[HouseIdx, list] = {}
+    weekend_terms: dict[HouseIdx, list] = {}
+    for (c, h), var in choose.items():
+        child = inst.children[c]
+        load_terms.setdefault(h, []).append(child.target * var)
+        if child.pattern is Pattern.WEEKEND:
+            weekend_terms.setdefault(h, []).append(child.target * var)
+
+    for h, terms in load_terms.items():
+        usable = int(inst.usable_nights(h) * PACKING)
+        over = model.new_int_var(0, sum(inst.children[c].target for c, hh in choose if hh == h), f"over_{h}")
+        model.add(sum(terms) <= usable + over)
+        # Overload costs more than any home-house preference: a night lost is a night lost.
+        penalties.append(1000 * over)
+        weekend_cap = int(_weekend_capacity(inst, h) * 0.9)
+        if h in weekend_terms:
+            over_weekend = model.new_int_var(0, 10_000_000, f"over_weekend_{h}")
+            model.add(sum(weekend_terms[h]) <= weekend_cap + over_weekend)
+            penalties.append(200 * over_weekend)
+
+    if not choose:
+        return {}
+    model.minimize(sum(penalties))
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = time_limit
+    solver.parameters.random_seed = seed
+    solver.parameters.num_workers = workers
+    status = solver.solve(model)
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return {c: inst.children[c].eligible[0] for c, _ in choose}
+    return {c: h for (c, h), var in choose.items() if solver.value(var)}
