@@ -13,9 +13,20 @@ from ortools.sat.python import cp_model
 from allocator.instance import ChildIdx, HouseIdx, Instance
 from models.inputs import Pattern
 
-#: Houses are filled to this share of their usable nights before a house counts as overloaded:
-#: stays never pack a house perfectly.
-PACKING = 0.99
+#: Load tiers (share of a house's usable nights) and the cost per night above each: convex, so
+#: when demand exceeds capacity the shortfall is spread over houses in proportion to their size
+#: instead of heaped on one house's children. The first tier is below 1: stays never pack a
+#: house perfectly.
+LOAD_TIERS: tuple[tuple[float, int], ...] = (
+    (0.99, 1000),
+    (1.04, 1000),
+    (1.08, 1000),
+    (1.12, 1000),
+    (1.16, 1000),
+    (1.20, 1000),
+    (1.30, 2000),
+    (1.50, 4000),
+)
 
 
 def _weekend_capacity(inst: Instance, h: HouseIdx) -> int:
@@ -53,11 +64,13 @@ def assign_houses(
             weekend_terms.setdefault(h, []).append(child.target * var)
 
     for h, terms in load_terms.items():
-        usable = int(inst.usable_nights(h) * PACKING)
-        over = model.new_int_var(0, sum(inst.children[c].target for c, hh in choose if hh == h), f"over_{h}")
-        model.add(sum(terms) <= usable + over)
-        # Overload costs more than any home-house preference: a night lost is a night lost.
-        penalties.append(1000 * over)
+        usable = inst.usable_nights(h)
+        most = sum(inst.children[c].target for c, hh in choose if hh == h)
+        for tier, (share, cost) in enumerate(LOAD_TIERS):
+            over = model.new_int_var(0, most, f"over_{h}_{tier}")
+            model.add(sum(terms) <= int(usable * share) + over)
+            # Overload costs more than any home-house preference: a night lost is a night lost.
+            penalties.append(cost * over)
         weekend_cap = int(_weekend_capacity(inst, h) * 0.9)
         if h in weekend_terms:
             over_weekend = model.new_int_var(0, 10_000_000, f"over_weekend_{h}")

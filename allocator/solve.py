@@ -283,7 +283,7 @@ def solve_decomposed(
     trace: list[ProgressPoint] = []
     statuses: list[SolveStatus] = []
     with _catch_ctrl_c() as interrupt:
-        house_time = 0.7 * (params.time_limit - (time.monotonic() - started))
+        house_time = 0.8 * (params.time_limit - (time.monotonic() - started))
         weight = {name: sum(inst.children[c].target for c in members) for name, members, _ in groups}
         total = max(1, sum(weight.values()))
         for name, members, candidates in groups:
@@ -324,6 +324,33 @@ def solve_decomposed(
     )
 
 
+def _children_who_can_gain(inst: Instance, plan: set[Key]) -> list[int]:
+    """Children short of their reachable grant with a free place on a night they are free."""
+    used: dict[tuple[int, int], int] = {}
+    budget_used: dict[int, int] = {}
+    mine: dict[int, set[int]] = {}
+    for c, h, n in plan:
+        used[(h, n)] = used.get((h, n), 0) + 1
+        budget_used[h] = budget_used.get(h, 0) + 1
+        mine.setdefault(c, set()).add(n)
+    gainers = []
+    for ch in inst.children:
+        booked = mine.get(ch.idx, set())
+        if ch.is_resident or ch.target <= len(booked):
+            continue
+        for h in ch.candidates:
+            house = inst.houses[h]
+            if house.budget is not None and budget_used.get(h, 0) >= house.budget:
+                continue
+            if any(
+                n not in booked and house.nightly_capacity[n] > used.get((h, n), 0)
+                for n in ch.available
+            ):
+                gainers.append(ch.idx)
+                break
+    return gainers
+
+
 def _mop_up(
     inst: Instance,
     weights: ObjectiveWeights,
@@ -339,14 +366,7 @@ def _mop_up(
 ) -> set[Key]:
     """Children below their reachable grant, re-solved over all their candidate houses."""
     remaining = params.time_limit - (time.monotonic() - started)
-    allocated: dict[int, int] = {}
-    for c, _h, _n in plan:
-        allocated[c] = allocated.get(c, 0) + 1
-    short = [
-        ch.idx
-        for ch in inst.children
-        if not ch.is_resident and ch.target > allocated.get(ch.idx, 0) and ch.candidates
-    ]
+    short = _children_who_can_gain(inst, plan)
     if not short or remaining < 1.0 or interrupt.requested:
         return plan
     candidates = {

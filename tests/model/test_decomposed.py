@@ -1,0 +1,121 @@
+"""The decomposed method (houses one by one, then a mop-up) against the independent checker.
+
+A tiny generated Bergen round (every house once, fewer places) must come out valid and close to
+the max-flow bound; on hand-made rounds both methods must give valid plans, and a barnebolig
+resident must live in its barnebolig every available night.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+
+import pytest
+from factories import MONDAY, child, house, round_input, unavailable
+
+from allocator.check import check_plan, max_flow_bound
+from allocator.generate import generate_round
+from allocator.instance import build_instance
+from allocator.result import Result, SolveStatus
+from allocator.solve import SolveParams, solve_round
+from models.round_input import RoundInput
+
+
+def solve(inp: RoundInput, method: str, time_limit: float = 5.0, workers: int = 1) -> Result:
+    inst = build_instance(inp)
+    params = SolveParams(time_limit=time_limit, workers=workers, seed=1, method=method)
+    return solve_round(inst, inp.config.weights, params)
+
+
+TINY_BERGEN_TIME_LIMIT = 10.0
+
+
+@pytest.fixture(scope="module")
+def tiny_bergen() -> tuple[RoundInput, Result]:
+    """generate_round(scale=0.25): every Bergen house once, with fewer places; solved once."""
+    inp = generate_round(scale=0.25, seed=3)
+    return inp, solve(inp, "decomposed", time_limit=TINY_BERGEN_TIME_LIMIT, workers=2)
+
+
+def test_tiny_bergen_decomposed_is_valid_and_near_the_bound(
+    tiny_bergen: tuple[RoundInput, Result],
+) -> None:
+    inp, result = tiny_bergen
+    assert result.status.has_plan, result.conflicts
+    assert result.method == "decomposed"
+    assert check_plan(inp, result.bookings) == []
+    allocated = len(result.bookings)
+    bound = max_flow_bound(inp)
+    assert allocated <= bound
+    assert allocated >= 0.97 * bound, f"{allocated} of a bound of {bound} nights"
+    per_child = Counter(b.child_id for b in result.bookings)
+    assert all(per_child[c.child_id] <= c.granted_nights for c in inp.children)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="solve_decomposed gives every house group at least 1 s (max(1.0, ...)) and each"
+    " monolithic stage at least 0.5 s, whatever is left of the budget: with 11 houses a 10 s"
+    " limit takes about 12.5 s",
+)
+def test_tiny_bergen_decomposed_keeps_its_time_limit(
+    tiny_bergen: tuple[RoundInput, Result],
+) -> None:
+    _inp, result = tiny_bergen
+    assert result.wall_time <= 1.15 * TINY_BERGEN_TIME_LIMIT
+
+
+def _two_houses() -> RoundInput:
+    # Two houses, four children wanting 18 nights of the 14 places-nights: a shortfall to share,
+    # an incompatible pair and a home house, so the methods have choices to make.
+    return round_input(
+        [house("h1", places=1), house("h2", places=1, categories="2;3;4")],
+        [
+            child("B0001", 5, home_house="h1"),
+            child("B0002", 4, category="3", pattern="weekend"),
+            child("B0003", 5, category="4"),
+            child("B0004", 4, pattern="weekdays"),
+        ],
+        incompatible=[("B0001", "B0004")],
+        unavailable=[unavailable("B0003", MONDAY, MONDAY)],
+    )
+
+
+@pytest.mark.parametrize("method", ["monolithic", "decomposed"])
+def test_both_methods_give_valid_plans(method: str) -> None:
+    inp = _two_houses()
+    result = solve(inp, method)
+
+    assert result.status.has_plan, result.conflicts
+    assert check_plan(inp, result.bookings) == []
+    per_child = Counter(b.child_id for b in result.bookings)
+    assert all(per_child[c.child_id] <= c.granted_nights for c in inp.children)
+    assert len(result.bookings) <= max_flow_bound(inp)
+    assert len(result.bookings) > 0
+
+
+def test_decomposed_resident_lives_in_the_barnebolig_every_available_night() -> None:
+    away = MONDAY + dt.timedelta(days=2)  # Wednesday night at home
+    inp = round_input(
+        [
+            house("bb1", places=1, kind="barnebolig", categories="5"),
+            house("h1", places=1, categories="2;3;5"),
+        ],
+        [
+            child("B0001", 6, category="5", level=6, interdisciplinary_assessment=True),
+            child("B0002", 4, category="5", level=4),
+        ],
+        unavailable=[unavailable("B0001", away, away)],
+    )
+    result = solve(inp, "decomposed")
+
+    assert result.status.has_plan, result.conflicts
+    assert result.status in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE)
+    assert check_plan(inp, result.bookings) == []
+    resident = {b.night for b in result.bookings if b.child_id == "B0001"}
+    assert resident == set(inp.nights) - {away}
+    assert {b.house_id for b in result.bookings if b.child_id == "B0001"} == {"bb1"}
+    # The respite child is never placed in the barnebolig, and still gets its nights.
+    respite = [b for b in result.bookings if b.child_id == "B0002"]
+    assert {b.house_id for b in respite} == {"h1"}
+    assert len(respite) == 4
