@@ -34,6 +34,29 @@ def _weekend_capacity(inst: Instance, h: HouseIdx) -> int:
     return sum(cap for n, cap in enumerate(caps) if inst.weekend_night[n])
 
 
+def greedy_assignment(inst: Instance) -> dict[ChildIdx, HouseIdx]:
+    """Largest grants first, each to its home house while that has room, else to the eligible
+    house (full fit before conditional) with the lowest load after adding the child."""
+    load = dict.fromkeys(range(len(inst.houses)), 0)
+    assignment: dict[ChildIdx, HouseIdx] = {}
+    children = [ch for ch in inst.children if not ch.is_resident and ch.eligible and ch.target > 0]
+    for child in sorted(children, key=lambda ch: (len(ch.eligible), -ch.target)):
+
+        def ratio(h: HouseIdx, child=child) -> float:  # type: ignore[no-untyped-def]
+            return (load[h] + child.target) / max(1, inst.usable_nights(h))
+
+        home = child.home_house
+        if home is not None and ratio(home) <= LOAD_TIERS[0][0]:
+            best = home
+        else:
+            best = min(
+                child.eligible, key=lambda h: (h in child.conditional and ratio(h) > 0.9, ratio(h))
+            )
+        assignment[child.idx] = best
+        load[best] += child.target
+    return assignment
+
+
 def assign_houses(
     inst: Instance, *, time_limit: float = 5.0, seed: int = 1, workers: int = 2
 ) -> dict[ChildIdx, HouseIdx]:
@@ -79,6 +102,9 @@ def assign_houses(
 
     if not choose:
         return {}
+    start = greedy_assignment(inst)
+    for (c, h), var in choose.items():
+        model.add_hint(var, int(start.get(c) == h))
     model.minimize(sum(penalties))
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = time_limit
@@ -86,5 +112,5 @@ def assign_houses(
     solver.parameters.num_workers = workers
     status = solver.solve(model)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return {c: inst.children[c].eligible[0] for c, _ in choose}
+        return start
     return {c: h for (c, h), var in choose.items() if solver.value(var)}

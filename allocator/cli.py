@@ -20,8 +20,8 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-err = Console(stderr=True)
-out = Console()
+err = Console(stderr=True, soft_wrap=True)
+out = Console(soft_wrap=True)
 
 EXIT_NO_PLAN = 1
 EXIT_BAD_INPUT = 2
@@ -68,7 +68,12 @@ def plan(
     out_dir: Annotated[Path, typer.Option("--out", help="Folder for the plan's files.")],
     time_limit: Annotated[float | None, typer.Option(help="Seconds (default: round.toml).")] = None,
     seed: Annotated[int | None, typer.Option(help="Random seed (default: round.toml).")] = None,
-    workers: Annotated[int | None, typer.Option(help="CP-SAT workers (default: round.toml).")] = None,
+    workers: Annotated[
+        int | None, typer.Option(help="CP-SAT workers (default: round.toml).")
+    ] = None,
+    method: Annotated[
+        str | None, typer.Option(help="auto, monolithic or decomposed (default: round.toml).")
+    ] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log the solver.")] = False,
 ) -> None:
     """Plan a round: writes bookings.csv, stays.csv, summary.json and calendar.xlsx."""
@@ -87,7 +92,13 @@ def plan(
         seed=seed if seed is not None else cfg.seed,
         workers=workers if workers is not None else cfg.workers,
         log_search=verbose,
+        method=method if method is not None else cfg.method,
     )
+    if params.method not in ("auto", "monolithic", "decomposed"):
+        err.print(
+            f"[red]Bad option:[/red] --method {params.method!r}: use auto, monolithic or decomposed"
+        )
+        raise typer.Exit(EXIT_BAD_INPUT)
     err.print(
         f"Planning {len(inp.children)} children in {sum(1 for h in inp.houses if h.places)} houses,"
         f" {cfg.start} – {cfg.end}; {params.time_limit:g}s, seed {params.seed},"
@@ -138,7 +149,9 @@ def validate(input_path: InputArg) -> None:
 
 
 @app.command()
-def check(input_path: InputArg, plan_dir: Annotated[Path, typer.Argument(help="A plan folder.")]) -> None:
+def check(
+    input_path: InputArg, plan_dir: Annotated[Path, typer.Argument(help="A plan folder.")]
+) -> None:
     """Check a plan against every hard rule with the independent checker; print its figures."""
     from allocator.check import check_plan, compute_figures
     from allocator.io.bookings import read_bookings

@@ -43,7 +43,9 @@ def diagnose(inst: Instance) -> list[str]:
         for n in child.available:
             per_group[child.candidates][n].append(child.child_id)
     for houses, by_night in per_group.items():
-        capacity = [sum(inst.houses[h].nightly_capacity[n] for h in houses) for n in range(inst.n_nights)]
+        capacity = [
+            sum(inst.houses[h].nightly_capacity[n] for h in houses) for n in range(inst.n_nights)
+        ]
         short = [n for n, ids in by_night.items() if len(ids) > capacity[n]]
         if not short:
             continue
@@ -52,7 +54,8 @@ def diagnose(inst: Instance) -> list[str]:
             ids = sorted({cid for n in range(first, last + 1) for cid in by_night.get(n, [])})
             conflicts.append(
                 f"Barnebolig {names}: {len(by_night[first])} residents but "
-                f"{capacity[first]} usable places on nights {inst.nights[first]}–{inst.nights[last]}"
+                f"{capacity[first]} usable places on nights "
+                f"{inst.nights[first]}–{inst.nights[last]}"
                 f" (residents: {', '.join(ids)}). Open places, lift a closure or acute reserve,"
                 " or move a resident."
             )

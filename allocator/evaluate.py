@@ -16,7 +16,9 @@ from models.config import ObjectiveWeights
 from models.inputs import Pattern
 
 
-def evaluate_terms(inst: Instance, weights: ObjectiveWeights, plan: Iterable[Key]) -> dict[str, int]:
+def evaluate_terms(
+    inst: Instance, weights: ObjectiveWeights, plan: Iterable[Key]
+) -> dict[str, int]:
     """The value of each objective term (penalty, rewards negative) for ``plan``."""
     w = weights
     nights: dict[int, set[int]] = defaultdict(set)

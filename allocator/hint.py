@@ -64,7 +64,7 @@ def _place_residents(state: _State) -> None:
             continue
         previous: HouseIdx | None = child.home_house
         for n in child.available:
-            order = sorted(child.candidates, key=lambda h, p=previous: h != p)
+            order = sorted(child.candidates, key=lambda h: h != previous)
             for h in order:
                 if state.house_free(child.idx, h, n) and state.budget[h] >= 1:
                     state.book(child.idx, h, [n])
@@ -101,7 +101,11 @@ def _find_stay(
     available = set(child.available)
     houses = sorted(
         child.candidates,
-        key=lambda h: (h != child.home_house, h in child.conditional, -sum(1 for x in mine.values() if x == h)),
+        key=lambda h: (
+            h != child.home_house,
+            h in child.conditional,
+            -sum(1 for x in mine.values() if x == h),
+        ),
     )
     for s in _starts_near(ideal, inst.n_nights):
         nights = list(range(s, s + length))

@@ -156,9 +156,7 @@ def sub_instance(
                 blocked=frozenset(blocked),
             )
         )
-    pairs = tuple(
-        (local[a], local[b]) for a, b in inst.incompatible if a in free and b in free
-    )
+    pairs = tuple((local[a], local[b]) for a, b in inst.incompatible if a in free and b in free)
     return SubInstance(
         Instance(inst.nights, houses, tuple(sub_children), pairs, inst.weekend_night), to_global
     )
@@ -222,12 +220,12 @@ def _house_pressure(
     for c, hs in eligible.items():
         for h in hs:
             demand[h] += granted[c] / len(hs)
-    pressure = {}
-    for h in houses:
-        usable = sum(h.nightly_capacity)
-        if h.budget is not None:
-            usable = min(usable, h.budget)
-        pressure[h.idx] = demand[h.idx] / usable if usable else float("inf")
+    pressure: dict[HouseIdx, float] = {}
+    for house in houses:
+        usable = sum(house.nightly_capacity)
+        if house.budget is not None:
+            usable = min(usable, house.budget)
+        pressure[house.idx] = demand[house.idx] / usable if usable else float("inf")
     return pressure
 
 
@@ -250,7 +248,9 @@ def build_instance(inp: RoundInput, *, max_candidate_houses: int = 3) -> Instanc
         for i, h in enumerate(inp.houses)
     )
     house_idx = {h.house_id: h.idx for h in houses}
-    usable_house = [sum(h.nightly_capacity) > 0 and (h.budget is None or h.budget > 0) for h in houses]
+    usable_house = [
+        sum(h.nightly_capacity) > 0 and (h.budget is None or h.budget > 0) for h in houses
+    ]
 
     eligible: dict[int, tuple[HouseIdx, ...]] = {}
     for c, child in enumerate(inp.children):
@@ -275,7 +275,9 @@ def build_instance(inp: RoundInput, *, max_candidate_houses: int = 3) -> Instanc
         if home is not None and home not in eligible[c]:
             home = None
 
-        def rank(h: HouseIdx, home: HouseIdx | None = home, cond: frozenset[int] = conditional) -> tuple[int, int, float]:
+        def rank(
+            h: HouseIdx, home: HouseIdx | None = home, cond: frozenset[int] = conditional
+        ) -> tuple[int, int, float]:
             return (0 if h == home else 1, 1 if h in cond else 0, pressure[h])
 
         ordered = sorted(eligible[c], key=rank)

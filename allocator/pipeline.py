@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import math
 import platform
 from dataclasses import dataclass
 from pathlib import Path
@@ -90,13 +91,15 @@ def summary_dict(inp: RoundInput, outcome: RoundOutcome, params: SolveParams) ->
         ],
         "objective_terms": r.term_values,
         "figures": outcome.figures.to_dict() if outcome.figures else None,
-        "violations": [
-            {"rule": str(v.rule), "message": v.message} for v in outcome.violations
-        ],
+        "violations": [{"rule": str(v.rule), "message": v.message} for v in outcome.violations],
         "conflicts": r.conflicts,
         "trace": [
-            {"stage": p.stage, "elapsed": round(p.elapsed, 3), "objective": p.objective,
-             "best_bound": p.best_bound}
+            {
+                "stage": p.stage,
+                "elapsed": round(p.elapsed, 3),
+                "objective": p.objective,
+                "best_bound": p.best_bound,
+            }
             for p in r.trace
         ],
         "children": [
@@ -113,10 +116,21 @@ def summary_dict(inp: RoundInput, outcome: RoundOutcome, params: SolveParams) ->
     }
 
 
-def _ortools_version() -> str:
-    import ortools
+def _finite(value: Any) -> Any:
+    """JSON has no NaN: a number that is not finite (no bound, say) is written as null."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_finite(v) for v in value]
+    return value
 
-    return str(ortools.__version__)
+
+def _ortools_version() -> str:
+    from importlib.metadata import version
+
+    return version("ortools")
 
 
 def write_plan(inp: RoundInput, outcome: RoundOutcome, params: SolveParams, out: Path) -> None:
@@ -133,13 +147,15 @@ def write_plan(inp: RoundInput, outcome: RoundOutcome, params: SolveParams, out:
                 for s in stays
             ),
         )
-        write_json(tmp / "summary.json", summary_dict(inp, outcome, params))
+        write_json(tmp / "summary.json", _finite(summary_dict(inp, outcome, params)))
         write_calendar_workbook(inp, bookings, tmp / "calendar.xlsx", holidays=holiday_names(inp))
 
 
 def write_bookings(bookings: list[Booking], path: Path) -> None:
     write_csv_rows(
-        path, ["child_id", "house_id", "night"], ([b.child_id, b.house_id, b.night] for b in bookings)
+        path,
+        ["child_id", "house_id", "night"],
+        ([b.child_id, b.house_id, b.night] for b in bookings),
     )
 
 

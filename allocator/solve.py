@@ -19,12 +19,12 @@ from types import FrameType
 
 from ortools.sat.python import cp_model
 
+from allocator.assign import assign_houses
 from allocator.cpsat.build import RoundModel, build_round_model
 from allocator.cpsat.variables import Key
 from allocator.diagnose import diagnose
-from allocator.hint import greedy_plan
-from allocator.assign import assign_houses
 from allocator.evaluate import evaluate_terms
+from allocator.hint import greedy_plan
 from allocator.instance import Instance, SubInstance, sub_instance
 from allocator.result import ProgressPoint, Result, SolveStatus, StageReport
 from models.config import ObjectiveWeights
@@ -213,7 +213,7 @@ def solve_monolithic(
             )
             log.info("stage %d: %s in %.1fs", stage, status, solver.wall_time)
             if not status.has_plan:
-                if final_solver is None:
+                if final_solver is None and status is not SolveStatus.UNKNOWN:
                     return Result(status, 0.0, 0.0, time.monotonic() - started, stages=stages)
                 break
             plan = _plan_of(rm, solver)
@@ -221,7 +221,20 @@ def solve_monolithic(
             if stage == 1:
                 _hold_stage1_level(rm, solver, weights.fulfilment_tolerance_permille)
 
-    assert final_solver is not None
+    if final_solver is None:
+        # No solution in time: the starting plan keeps every hard rule, so it is the answer.
+        terms = evaluate_terms(inst, weights, plan)
+        return Result(
+            status=SolveStatus.FEASIBLE,
+            objective=float(sum(terms.values())),
+            best_bound=float("nan"),
+            wall_time=time.monotonic() - local_start,
+            bookings=_bookings(inst, plan),
+            stages=stages,
+            trace=trace,
+            term_values=terms,
+            interrupted=interrupt.requested,
+        )
     last = stages[-1] if stages[-1].status.has_plan else stages[-2]
     return Result(
         status=last.status,
@@ -246,7 +259,9 @@ def _keys_of(inst: Instance, sub: SubInstance, result: Result) -> set[Key]:
     }
 
 
-def _groups(inst: Instance, assignment: dict[int, int]) -> list[tuple[str, list[int], dict[int, tuple[int, ...]]]]:
+def _groups(
+    inst: Instance, assignment: dict[int, int]
+) -> list[tuple[str, list[int], dict[int, tuple[int, ...]]]]:
     """Barnebolig residents together; every other child with the house it was assigned."""
     residents = [c.idx for c in inst.children if c.is_resident and c.candidates]
     groups: list[tuple[str, list[int], dict[int, tuple[int, ...]]]] = []
@@ -275,7 +290,10 @@ def solve_decomposed(
     if conflicts:
         return Result(SolveStatus.INFEASIBLE, 0.0, 0.0, 0.0, conflicts=conflicts)
     assignment = assign_houses(
-        inst, time_limit=min(5.0, 0.08 * params.time_limit), seed=params.seed, workers=params.workers
+        inst,
+        time_limit=min(5.0, 0.08 * params.time_limit),
+        seed=params.seed,
+        workers=params.workers,
     )
     groups = _groups(inst, assignment)
     plan: set[Key] = set()
@@ -283,14 +301,19 @@ def solve_decomposed(
     trace: list[ProgressPoint] = []
     statuses: list[SolveStatus] = []
     with _catch_ctrl_c() as interrupt:
-        house_time = 0.8 * (params.time_limit - (time.monotonic() - started))
-        weight = {name: sum(inst.children[c].target for c in members) for name, members, _ in groups}
-        total = max(1, sum(weight.values()))
+        house_deadline = started + 0.8 * params.time_limit
+        weight = {
+            name: sum(inst.children[c].target for c in members) for name, members, _ in groups
+        }
+        weight_left = max(1, sum(weight.values()))
         for name, members, candidates in groups:
             if interrupt.requested:
                 break
             sub = sub_instance(inst, members, plan, candidates or None)
-            limit = max(1.0, house_time * weight[name] / total)
+            # Each group's share of the time left, so that the groups together keep the limit.
+            left = house_deadline - time.monotonic()
+            limit = max(0.2, left * weight[name] / weight_left)
+            weight_left = max(1, weight_left - weight[name])
             result = solve_monolithic(
                 sub.instance,
                 weights,
@@ -304,12 +327,35 @@ def solve_decomposed(
             trace.extend(result.trace)
             statuses.append(result.status)
             if not result.status.has_plan:
-                return Result(result.status, 0.0, 0.0, time.monotonic() - started,
-                              stages=stages, conflicts=result.conflicts, method="decomposed")
+                return Result(
+                    result.status,
+                    0.0,
+                    0.0,
+                    time.monotonic() - started,
+                    stages=stages,
+                    conflicts=result.conflicts,
+                    method="decomposed",
+                )
             plan |= _keys_of(inst, sub, result)
-        plan = _mop_up(inst, weights, params, assignment, plan, started, interrupt, on_progress, stages, trace, statuses)
+        plan = _mop_up(
+            inst,
+            weights,
+            params,
+            assignment,
+            plan,
+            started,
+            interrupt,
+            on_progress,
+            stages,
+            trace,
+            statuses,
+        )
     terms = evaluate_terms(inst, weights, plan)
-    status = SolveStatus.OPTIMAL if all(s is SolveStatus.OPTIMAL for s in statuses) else SolveStatus.FEASIBLE
+    status = (
+        SolveStatus.OPTIMAL
+        if all(s is SolveStatus.OPTIMAL for s in statuses)
+        else SolveStatus.FEASIBLE
+    )
     return Result(
         status=status,
         objective=float(sum(terms.values())),

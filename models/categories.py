@@ -2,7 +2,8 @@
 
 2 = mild/moderate intellectual disability, no night watch; 3 = moderate, needs night watch;
 4 = multiple disabilities, needs night watch; 5 = multiple diagnoses incl. autism spectrum and
-mental illness, needs night watch; P = children and youth with mental-health needs (Olav Bjordalsvei).
+mental illness, needs night watch; P = children and youth with mental-health needs
+(Olav Bjordalsvei).
 """
 
 from __future__ import annotations

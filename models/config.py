@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -44,6 +45,9 @@ class RoundConfig(BaseModel):
     time_limit: float = Field(default=60.0, gt=0)
     seed: int = Field(default=1, ge=0)
     workers: int = Field(default=2, ge=1, le=64)
+    method: Literal["auto", "monolithic", "decomposed"] = "auto"
+    """``monolithic``: one CP-SAT model; ``decomposed``: house by house, then a mop-up;
+    ``auto``: monolithic for small rounds, decomposed above 20,000 night variables."""
     weights: ObjectiveWeights = Field(default_factory=ObjectiveWeights)
 
     @model_validator(mode="after")

@@ -34,7 +34,7 @@ class Stay:
 
 
 def stays_from_bookings(bookings: list[Booking] | tuple[Booking, ...]) -> list[Stay]:
-    """Group bookings into stays: a new stay starts when the night or the house is not contiguous."""
+    """Group bookings into stays; a new stay starts where the night or the house changes."""
     stays: list[Stay] = []
     ordered = sorted(bookings, key=lambda b: (b.child_id, b.night))
     current: Stay | None = None

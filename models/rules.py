@@ -51,7 +51,9 @@ RULE_TEXT: dict[Rule, str] = {
         "('Barnebolig → 365 døgn pr år')."
     ),
     Rule.R5_GRANTED: "Never more nights than granted.",
-    Rule.R6_INCOMPATIBLE: "Two incompatible children are never in the same house on the same night.",
+    Rule.R6_INCOMPATIBLE: (
+        "Two incompatible children are never in the same house on the same night."
+    ),
     Rule.UNKNOWN_ID: "Every booking names a known child and house and a night of the round.",
 }
 

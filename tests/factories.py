@@ -44,8 +44,12 @@ def child(child_id: str = "B0001", granted: int = 2, **kw: Any) -> Child:
     return Child(**fields)
 
 
-def unavailable(child_id: str, first: dt.date, last: dt.date, reason: str = "family") -> Unavailable:
-    return Unavailable.model_validate({"child_id": child_id, "from": first, "to": last, "reason": reason})
+def unavailable(
+    child_id: str, first: dt.date, last: dt.date, reason: str = "family"
+) -> Unavailable:
+    return Unavailable.model_validate(
+        {"child_id": child_id, "from": first, "to": last, "reason": reason}
+    )
 
 
 def wish(child_id: str, first: dt.date, last: dt.date, kind: str = "want", weight: int = 1) -> Wish:

@@ -103,11 +103,6 @@ def test_plan_bergen_summary(bergen_plan: tuple[Result, Path], bergen_input: Rou
     assert summary["figures"]["allocated"] <= summary["figures"]["bound"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="summary.json writes NaN for best_bound/gap when the decomposed method has no bound;"
-    " NaN is not JSON (RFC 8259), strict readers reject the file",
-)
 def test_plan_bergen_summary_is_strict_json(bergen_plan: tuple[Result, Path]) -> None:
     _result, out = bergen_plan
 

@@ -109,7 +109,7 @@ def stays(
 def single_nights(
     model: cp_model.CpModel, inst: Instance, v: Variables, w: ObjectiveWeights
 ) -> Term | None:
-    """"As few single-night stays as the rules allow"."""
+    """ "As few single-night stays as the rules allow"."""
     if w.single_night <= 0:
         return None
     _define_stay_shape(model, inst, v)

@@ -132,6 +132,7 @@ def round_toml(config: RoundConfig) -> dict[str, object]:
         "time_limit": config.time_limit,
         "seed": config.seed,
         "workers": config.workers,
+        "method": config.method,
         "acute_reserve": dict(config.acute_reserve),
         "weights": config.weights.model_dump(),
     }

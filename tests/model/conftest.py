@@ -8,11 +8,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from allocator.check import check_plan  # noqa: E402
-from allocator.instance import build_instance  # noqa: E402
-from allocator.result import Result  # noqa: E402
-from allocator.solve import SolveParams, solve_round  # noqa: E402
-from models.round_input import RoundInput  # noqa: E402
+from allocator.check import check_plan
+from allocator.instance import build_instance
+from allocator.result import Result
+from allocator.solve import SolveParams, solve_round
+from models.round_input import RoundInput
 
 
 def solve_checked(inp: RoundInput, time_limit: float = 10.0) -> Result:
