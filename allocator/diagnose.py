@@ -59,4 +59,35 @@ def diagnose(inst: Instance) -> list[str]:
                 f" (residents: {', '.join(ids)}). Open places, lift a closure or acute reserve,"
                 " or move a resident."
             )
+    conflicts.extend(_incompatible_residents(inst))
     return conflicts
+
+
+def _incompatible_residents(inst: Instance) -> list[str]:
+    """Two incompatible residents whose only barnebolig is the same house, on shared nights."""
+    found = []
+    for a, b in inst.incompatible:
+        ca, cb = inst.children[a], inst.children[b]
+        if not (ca.is_resident and cb.is_resident):
+            continue
+        if len(ca.candidates) != 1 or ca.candidates != cb.candidates:
+            continue
+        shared = sorted(set(ca.available) & set(cb.available))
+        if shared:
+            house = inst.houses[ca.candidates[0]].house_id
+            found.append(
+                f"{ca.child_id} and {cb.child_id} are incompatible but both must live in "
+                f"barnebolig {house} on {len(shared)} nights from {inst.nights[shared[0]]}."
+                " Give one of them another barnebolig."
+            )
+    return found
+
+
+def unexplained_infeasibility(inst: Instance) -> str:
+    """CP-SAT proved the rules cannot all hold and no simple cause was found."""
+    residents = [c.child_id for c in inst.children if c.is_resident]
+    return (
+        "The hard rules cannot all hold. The only rules that force nights are the barnebolig "
+        f"rules; check the residents ({', '.join(residents) or 'none'}): their barnebolig places, "
+        "closures, acute reserve and incompatible pairs."
+    )

@@ -22,7 +22,7 @@ from ortools.sat.python import cp_model
 from allocator.assign import assign_houses
 from allocator.cpsat.build import RoundModel, build_round_model
 from allocator.cpsat.variables import Key
-from allocator.diagnose import diagnose
+from allocator.diagnose import diagnose, unexplained_infeasibility
 from allocator.evaluate import evaluate_terms
 from allocator.hint import greedy_plan
 from allocator.instance import Instance, SubInstance, sub_instance
@@ -214,7 +214,19 @@ def solve_monolithic(
             log.info("stage %d: %s in %.1fs", stage, status, solver.wall_time)
             if not status.has_plan:
                 if final_solver is None and status is not SolveStatus.UNKNOWN:
-                    return Result(status, 0.0, 0.0, time.monotonic() - started, stages=stages)
+                    reason = (
+                        [unexplained_infeasibility(inst)]
+                        if status is SolveStatus.INFEASIBLE
+                        else []
+                    )
+                    return Result(
+                        status,
+                        0.0,
+                        0.0,
+                        time.monotonic() - started,
+                        stages=stages,
+                        conflicts=reason,
+                    )
                 break
             plan = _plan_of(rm, solver)
             final_solver = solver
@@ -307,9 +319,12 @@ def solve_decomposed(
         }
         weight_left = max(1, sum(weight.values()))
         for name, members, candidates in groups:
-            if interrupt.requested:
-                break
             sub = sub_instance(inst, members, plan, candidates or None)
+            if interrupt.requested:
+                # Stopped: the groups not yet solved keep their greedy plan, so the plan is
+                # complete and valid.
+                plan |= {(sub.to_global[c], h, n) for c, h, n in greedy_plan(sub.instance)}
+                continue
             # Each group's share of the time left, so that the groups together keep the limit.
             left = house_deadline - time.monotonic()
             limit = max(0.2, left * weight[name] / weight_left)

@@ -158,3 +158,16 @@ def test_incompatible_children_never_share_a_night():
     nights_a = {b.night for b in result.bookings if b.child_id == "B0001"}
     nights_b = {b.night for b in result.bookings if b.child_id == "B0002"}
     assert not nights_a & nights_b
+
+
+def test_incompatible_residents_in_one_barnebolig_are_named():
+    # Both residents can only live in bb (2 places) but may never meet: no plan, both named.
+    inp = round_input(
+        [house("bb", kind="barnebolig", categories="5", places=2)],
+        [child("B0001", 7, category="5", level=6), child("B0002", 7, category="5", level=6)],
+        incompatible=[("B0001", "B0002")],
+    )
+    result = solve_checked(inp)
+    assert result.status is SolveStatus.INFEASIBLE
+    text = " ".join(result.conflicts)
+    assert "B0001" in text and "B0002" in text and "bb" in text
