@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from ortools.sat.python import cp_model
 
-from allocator.instance import ChildIdx, HouseIdx, Instance
+from allocator.instance import ChildData, ChildIdx, HouseIdx, Instance
 from models.inputs import Pattern
 
 #: Load tiers (share of a house's usable nights) and the cost per night above each: convex, so
@@ -19,19 +19,25 @@ from models.inputs import Pattern
 #: house perfectly.
 LOAD_TIERS: tuple[tuple[float, int], ...] = (
     (0.99, 1000),
-    (1.04, 1000),
-    (1.08, 1000),
-    (1.12, 1000),
-    (1.16, 1000),
-    (1.20, 1000),
-    (1.30, 2000),
-    (1.50, 4000),
+    *((1.0 + step / 50, 500) for step in range(1, 16)),
+    (1.40, 2000),
+    (1.60, 4000),
 )
 
 
 def _weekend_capacity(inst: Instance, h: HouseIdx) -> int:
     caps = inst.houses[h].nightly_capacity
     return sum(cap for n, cap in enumerate(caps) if inst.weekend_night[n])
+
+
+def pinned_house(child: ChildData) -> tuple[HouseIdx, ...]:
+    """The house holding most of the child's pinned nights: the child is assigned there."""
+    if not child.pinned:
+        return ()
+    counts: dict[HouseIdx, int] = {}
+    for h, _ in child.pinned:
+        counts[h] = counts.get(h, 0) + 1
+    return (max(counts, key=lambda h: counts[h]),)
 
 
 def greedy_assignment(inst: Instance) -> dict[ChildIdx, HouseIdx]:
@@ -46,7 +52,9 @@ def greedy_assignment(inst: Instance) -> dict[ChildIdx, HouseIdx]:
             return (load[h] + child.target) / max(1, inst.usable_nights(h))
 
         home = child.home_house
-        if home is not None and ratio(home) <= LOAD_TIERS[0][0]:
+        if child.pinned:
+            best = pinned_house(child)[0]
+        elif home is not None and ratio(home) <= LOAD_TIERS[0][0]:
             best = home
         else:
             best = min(
@@ -68,7 +76,7 @@ def assign_houses(
         if child.is_resident or not child.eligible or child.target == 0:
             continue
         options = []
-        for h in child.eligible:
+        for h in pinned_house(child) or child.eligible:
             var = model.new_bool_var(f"a_{child.idx}_{h}")
             choose[(child.idx, h)] = var
             options.append(var)

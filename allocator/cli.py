@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 
 from allocator.check import format_figures
+from allocator.io.bookings import read_bookings
 from allocator.io.errors import InputError
 from allocator.result import ProgressPoint
 from allocator.solve import SolveParams
@@ -74,6 +75,13 @@ def plan(
     method: Annotated[
         str | None, typer.Option(help="auto, monolithic or decomposed (default: round.toml).")
     ] = None,
+    keep: Annotated[
+        Path | None, typer.Option(help="A plan folder to keep close to: move few nights.")
+    ] = None,
+    db: Annotated[
+        str | None,
+        typer.Option(help="Store with earlier rounds (default: $ALLOCATOR_DB or ./allocator.db)."),
+    ] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log the solver.")] = False,
 ) -> None:
     """Plan a round: writes bookings.csv, stays.csv, summary.json and calendar.xlsx."""
@@ -104,7 +112,12 @@ def plan(
         f" {cfg.start} – {cfg.end}; {params.time_limit:g}s, seed {params.seed},"
         f" {params.workers} workers. CTRL-C stops and keeps the best plan."
     )
-    outcome = plan_round(inp, params, _Throttled())
+    try:
+        previous = read_bookings(keep) if keep is not None else []
+    except InputError as exc:
+        raise _fail_input(exc) from None
+    balances = _balances(db)
+    outcome = plan_round(inp, params, _Throttled(), previous=previous, balances=balances)
     result = outcome.result
     if not result.status.has_plan:
         reason = "; ".join(result.conflicts) or f"solver status {result.status}"
@@ -124,6 +137,24 @@ def plan(
         " (bookings.csv, stays.csv, summary.json, calendar.xlsx)",
         highlight=False,
     )
+
+
+def _balances(db: str | None) -> dict[str, dict[str, float]] | None:
+    """Families' high-demand balances from the store, when there is one."""
+    import os
+
+    url = db or os.environ.get("ALLOCATOR_DB")
+    if url is None and not Path("allocator.db").exists():
+        return None
+    try:
+        from allocator.store import open_store
+
+        balances = open_store(url).balances()
+    except Exception as exc:  # the plan can be made without history; say why it was not used
+        err.print(f"[yellow]warning:[/yellow] store not read ({exc}); no earlier balances used")
+        return None
+    err.print(f"Earlier rounds: balances of {len(balances)} families read from the store.")
+    return balances
 
 
 @app.command()

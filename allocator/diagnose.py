@@ -60,7 +60,25 @@ def diagnose(inst: Instance) -> list[str]:
                 " or move a resident."
             )
     conflicts.extend(_incompatible_residents(inst))
+    conflicts.extend(_pins_without_room(inst))
     return conflicts
+
+
+def _pins_without_room(inst: Instance) -> list[str]:
+    """Pinned stays that need more places on a night than the house has."""
+    wanted: dict[tuple[int, int], list[str]] = defaultdict(list)
+    for child in inst.children:
+        for h, n in child.pinned:
+            wanted[(h, n)].append(child.child_id)
+    found = []
+    for (h, n), ids in sorted(wanted.items()):
+        capacity = inst.houses[h].nightly_capacity[n]
+        if len(ids) > capacity:
+            found.append(
+                f"Pins for {', '.join(sorted(ids))} need {len(ids)} places in "
+                f"{inst.houses[h].house_id} on {inst.nights[n]} but it has {capacity} usable."
+            )
+    return found
 
 
 def _incompatible_residents(inst: Instance) -> list[str]:

@@ -21,9 +21,10 @@ def evaluate_terms(
 ) -> dict[str, int]:
     """The value of each objective term (penalty, rewards negative) for ``plan``."""
     w = weights
+    plan_set = set(plan)
     nights: dict[int, set[int]] = defaultdict(set)
     houses: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
-    for c, h, n in plan:
+    for c, h, n in plan_set:
         nights[c].add(n)
         houses[c][h] += 1
     terms: dict[str, int] = {}
@@ -75,4 +76,54 @@ def evaluate_terms(
             terms[name] = weight * count
     if any(ch.want_weight or ch.avoid_weight for ch in inst.children):
         terms["wishes"] = wish
+    fair = _fair_share_deviation(inst, nights)
+    if w.share_deviation_night > 0 and fair is not None:
+        terms["fair_share"] = w.share_deviation_night * fair
+    if w.moved_night > 0 and any(ch.previous for ch in inst.children):
+        moved = sum(
+            1 for ch in inst.children for h, n in ch.previous if (ch.idx, h, n) not in plan_set
+        )
+        terms["moved_nights"] = w.moved_night * moved
     return terms
+
+
+def _fair_share_deviation(inst: Instance, nights: dict[int, set[int]]) -> int | None:
+    """Nights beyond tolerance by which families stray from their fair share (see
+    `allocator.cpsat.objective.fair_share`); None when the term has nothing to measure."""
+    from allocator.demand import share_group
+
+    families = [c for c in inst.children if not c.is_resident and c.granted > 0]
+    total_dev = 0
+    measured = False
+    for kind, kind_nights in inst.demand.items():
+        groups: dict[str, list] = {}
+        for child in families:
+            groups.setdefault(share_group(str(child.pattern), kind), []).append(child)
+        for members in groups.values():
+            # Only nights the model has a variable for can count (a night with a place).
+            usable = {c.idx: set(kind_nights) & set(c.available) for c in members}
+            if not any(_has_place(inst, c, usable[c.idx]) for c in members):
+                continue
+            measured = True
+            got = {c.idx: len(nights[c.idx] & kind_nights) for c in members}
+            total = sum(got.values())
+            total_granted = sum(c.granted for c in members)
+            scale = 10 * total_granted
+            for c in members:
+                balance = round(10 * c.balance.get(kind, 0.0)) * total_granted
+                gap = scale * got[c.idx] - 10 * c.granted * total + balance
+                excess = abs(gap) - scale * inst.share_tolerance
+                if excess > 0:
+                    total_dev += -(-excess // scale)
+    return total_dev if measured else None
+
+
+def _has_place(inst: Instance, child: object, nights: set[int]) -> bool:
+    from allocator.instance import ChildData
+
+    assert isinstance(child, ChildData)
+    return any(
+        inst.houses[h].nightly_capacity[n] > 0 and (h, n) not in child.blocked
+        for h in child.candidates
+        for n in nights
+    )

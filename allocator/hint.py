@@ -64,6 +64,8 @@ def _place_residents(state: _State) -> None:
             continue
         previous: HouseIdx | None = child.home_house
         for n in child.available:
+            if n in state.booked[child.idx]:
+                continue
             order = sorted(child.candidates, key=lambda h: h != previous)
             for h in order:
                 if state.house_free(child.idx, h, n) and state.budget[h] >= 1:
@@ -140,9 +142,17 @@ def _next_stay(state: _State, child: ChildData, stays_so_far: int) -> bool:
     return False
 
 
+def _place_pins(state: _State) -> None:
+    """Pinned stays first: the coordinator agreed them with the family."""
+    for child in state.inst.children:
+        for h, n in sorted(child.pinned):
+            state.book(child.idx, h, [n])
+
+
 def greedy_plan(inst: Instance) -> set[Key]:
     """A complete plan that keeps every hard rule (see module docstring)."""
     state = _State(inst)
+    _place_pins(state)
     _place_residents(state)
     stays_so_far: dict[int, int] = defaultdict(int)
     queue = [

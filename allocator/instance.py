@@ -12,8 +12,10 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
+from allocator.demand import demand_nights
 from models.categories import NEEDS_NIGHT_WATCH
-from models.inputs import Child, House, HouseKind, Pattern, WishKind
+from models.inputs import Child, House, HouseKind, Pattern, PinKind, WishKind
+from models.outputs import Booking
 from models.round_input import RoundInput
 from models.rules import budget_nights
 
@@ -64,7 +66,14 @@ class ChildData:
     want_weight: dict[NightIdx, int] = field(default_factory=dict)
     avoid_weight: dict[NightIdx, int] = field(default_factory=dict)
     blocked: frozenset[tuple[HouseIdx, NightIdx]] = frozenset()
-    """House-nights closed to this child in a sub-problem: an incompatible child is there."""
+    """House-nights closed to this child: forbidden in pins.csv, or, in a sub-problem, an
+    incompatible child is there."""
+    pinned: frozenset[tuple[HouseIdx, NightIdx]] = frozenset()
+    """House-nights the coordinator pinned (pins.csv, kind pin): always booked."""
+    previous: frozenset[tuple[HouseIdx, NightIdx]] = frozenset()
+    """The child's nights in the plan being re-planned (``plan --keep``)."""
+    balance: dict[str, float] = field(default_factory=dict)
+    """High-demand nights got minus fair share in earlier rounds, per kind (from the store)."""
 
     @property
     def target(self) -> int:
@@ -84,6 +93,9 @@ class Instance:
     incompatible: tuple[tuple[ChildIdx, ChildIdx], ...]
     weekend_night: tuple[bool, ...]
     """Friday and Saturday nights (a night is named by its evening)."""
+    demand: dict[str, frozenset[NightIdx]] = field(default_factory=dict)
+    """High-demand nights of each kind (weekend, christmas, easter, ...), see allocator.demand."""
+    share_tolerance: int = 1
 
     @property
     def n_nights(self) -> int:
@@ -158,7 +170,16 @@ def sub_instance(
         )
     pairs = tuple((local[a], local[b]) for a, b in inst.incompatible if a in free and b in free)
     return SubInstance(
-        Instance(inst.nights, houses, tuple(sub_children), pairs, inst.weekend_night), to_global
+        Instance(
+            inst.nights,
+            houses,
+            tuple(sub_children),
+            pairs,
+            inst.weekend_night,
+            inst.demand,
+            inst.share_tolerance,
+        ),
+        to_global,
     )
 
 
@@ -229,9 +250,36 @@ def _house_pressure(
     return pressure
 
 
-def build_instance(inp: RoundInput, *, max_candidate_houses: int = 3) -> Instance:
+def _pins(
+    inp: RoundInput, child: Child, house_idx: dict[str, int], eligible: tuple[HouseIdx, ...]
+) -> tuple[frozenset[tuple[HouseIdx, NightIdx]], frozenset[tuple[HouseIdx, NightIdx]]]:
+    """Pinned and forbidden house-nights of the child (pins.csv), inside the round."""
+    pinned: set[tuple[HouseIdx, NightIdx]] = set()
+    forbidden: set[tuple[HouseIdx, NightIdx]] = set()
+    for pin in inp.pins:
+        if pin.child_id != child.child_id:
+            continue
+        houses = [house_idx[pin.house_id]] if pin.house_id else list(eligible)
+        for night in pin.nights():
+            if not inp.config.start <= night <= inp.config.end:
+                continue
+            n = (night - inp.config.start).days
+            target = pinned if pin.kind is PinKind.PIN else forbidden
+            target.update((h, n) for h in houses)
+    return frozenset(pinned), frozenset(forbidden - pinned)
+
+
+def build_instance(
+    inp: RoundInput,
+    *,
+    max_candidate_houses: int = 3,
+    previous: Sequence[Booking] = (),
+    balances: Mapping[str, Mapping[str, float]] | None = None,
+) -> Instance:
     """Index the round. Each child is offered at most `max_candidate_houses` eligible houses:
-    its home house first, then full-fit houses before conditional ones, least pressed first."""
+    its pinned and home houses first, then full-fit houses before conditional ones, least
+    pressed first. ``previous`` is the plan to keep close to (``plan --keep``); ``balances``
+    are the families' high-demand balances from earlier rounds (the store)."""
     n = inp.config.n_nights
     houses = tuple(
         HouseData(
@@ -263,6 +311,9 @@ def build_instance(inp: RoundInput, *, max_candidate_houses: int = 3) -> Instanc
         houses, eligible, {c: ch.granted_nights for c, ch in enumerate(inp.children)}
     )
 
+    previous_by_child: dict[str, list[Booking]] = defaultdict(list)
+    for b in previous:
+        previous_by_child[b.child_id].append(b)
     children = []
     for c, child in enumerate(inp.children):
         available = _available_nights(inp, child)
@@ -280,8 +331,10 @@ def build_instance(inp: RoundInput, *, max_candidate_houses: int = 3) -> Instanc
         ) -> tuple[int, int, float]:
             return (0 if h == home else 1, 1 if h in cond else 0, pressure[h])
 
-        ordered = sorted(eligible[c], key=rank)
-        limit = len(ordered) if child.level == 6 else max_candidate_houses
+        pinned, forbidden = _pins(inp, child, house_idx, eligible[c])
+        pinned_houses = {h for h, _ in pinned}
+        ordered = sorted(eligible[c], key=lambda h, r=rank: (h not in pinned_houses, r(h)))
+        limit = len(ordered) if child.level == 6 else max(max_candidate_houses, len(pinned_houses))
         avail_set = set(available)
         children.append(
             ChildData(
@@ -298,6 +351,14 @@ def build_instance(inp: RoundInput, *, max_candidate_houses: int = 3) -> Instanc
                 home_house=home,
                 want_weight=_wish_weights(inp, child, WishKind.WANT, avail_set),
                 avoid_weight=_wish_weights(inp, child, WishKind.AVOID, avail_set),
+                blocked=forbidden,
+                pinned=pinned,
+                previous=frozenset(
+                    (house_idx[b.house_id], (b.night - inp.config.start).days)
+                    for b in previous_by_child.get(child.child_id, ())
+                    if b.house_id in house_idx and inp.config.start <= b.night <= inp.config.end
+                ),
+                balance=dict((balances or {}).get(child.child_id, {})),
             )
         )
     child_idx = {ch.child_id: ch.idx for ch in children}
@@ -315,4 +376,6 @@ def build_instance(inp: RoundInput, *, max_candidate_houses: int = 3) -> Instanc
         children=tuple(children),
         incompatible=tuple((a, b) for a, b in pairs),
         weekend_night=tuple(d.weekday() in (FRIDAY, SATURDAY) for d in nights),
+        demand=demand_nights(nights, inp.calendar),
+        share_tolerance=inp.config.weights.share_tolerance_nights,
     )

@@ -9,6 +9,7 @@ import datetime as dt
 import logging
 import math
 import platform
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,10 +34,17 @@ class RoundOutcome:
 
 
 def plan_round(
-    inp: RoundInput, params: SolveParams, on_progress: ProgressFn | None = None
+    inp: RoundInput,
+    params: SolveParams,
+    on_progress: ProgressFn | None = None,
+    *,
+    previous: Sequence[Booking] = (),
+    balances: Mapping[str, Mapping[str, float]] | None = None,
 ) -> RoundOutcome:
-    """Solve the round and check the plan with the independent checker."""
-    inst = build_instance(inp)
+    """Solve the round and check the plan with the independent checker. ``previous`` is a plan
+    to keep close to (``plan --keep``); ``balances`` the families' high-demand balances from
+    earlier rounds (the store)."""
+    inst = build_instance(inp, previous=previous, balances=balances)
     result = solve_round(inst, inp.config.weights, params, on_progress)
     if not result.status.has_plan:
         return RoundOutcome(result, None, [])

@@ -283,7 +283,10 @@ def _groups(
     for c, h in assignment.items():
         by_house.setdefault(h, []).append(c)
     for h, members in sorted(by_house.items(), key=lambda kv: -len(kv[1])):
-        groups.append((f"house {inst.houses[h].house_id}", members, dict.fromkeys(members, (h,))))
+        candidates = {
+            c: (h, *sorted({p for p, _ in inst.children[c].pinned} - {h})) for c in members
+        }
+        groups.append((f"house {inst.houses[h].house_id}", members, candidates))
     return groups
 
 

@@ -113,6 +113,55 @@ def guideline_errors(inp: RoundInput) -> list[Problem]:
                 "there every available night"
             )
             problems.append(at.problem("granted_nights", message))
+    return problems + pin_errors(inp)
+
+
+def pin_errors(inp: RoundInput) -> list[Problem]:
+    """Pins the hard rules cannot keep: a pinned night outside the round or the vedtak, on an
+    unavailable night, in a house that does not take the child, or more pinned nights than
+    granted (rule R7_PINS must hold together with R1–R6)."""
+    from allocator.check.rules import available_nights, is_eligible
+
+    problems: list[Problem] = []
+    pinned: dict[str, int] = {}
+    for row, pin in enumerate(inp.pins, start=2):
+        if pin.kind.value != "pin" or not inp.has_child(pin.child_id) or pin.house_id is None:
+            continue
+        child = inp.child(pin.child_id)
+        free = set(available_nights(inp, child))
+        bad = [n for n in pin.nights() if n not in free]
+        if bad:
+            problems.append(
+                Problem(
+                    "pins.csv",
+                    row,
+                    "from",
+                    f"pin for {pin.child_id} covers {len(bad)} night(s) the child cannot be in "
+                    f"respite (outside the round or vedtak, or unavailable), first {bad[0]}",
+                )
+            )
+        if inp.has_house(pin.house_id) and not is_eligible(child, inp.house(pin.house_id)):
+            problems.append(
+                Problem(
+                    "pins.csv",
+                    row,
+                    "house_id",
+                    f"{pin.house_id} does not take {pin.child_id} (category, night watch or "
+                    "barnebolig rule)",
+                )
+            )
+        pinned[pin.child_id] = pinned.get(pin.child_id, 0) + len(pin.nights())
+    for child_id, nights in pinned.items():
+        if nights > inp.child(child_id).granted_nights:
+            problems.append(
+                Problem(
+                    "pins.csv",
+                    None,
+                    "child_id",
+                    f"{child_id} has {nights} pinned nights but is granted "
+                    f"{inp.child(child_id).granted_nights}",
+                )
+            )
     return problems
 
 

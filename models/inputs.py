@@ -47,6 +47,11 @@ class UnavailableReason(StrEnum):
     OTHER = "other"
 
 
+class PinKind(StrEnum):
+    PIN = "pin"
+    FORBID = "forbid"
+
+
 class WishKind(StrEnum):
     WANT = "want"
     AVOID = "avoid"
@@ -173,6 +178,29 @@ class Incompatible(_Row):
     def _two_children(self) -> Incompatible:
         if self.child_a == self.child_b:
             raise ValueError("a child cannot be incompatible with itself")
+        return self
+
+
+class Pin(DateRange):
+    """A row of pins.csv (added file): a stay the coordinator agreed with the family (``pin``:
+    the child sleeps in ``house_id`` every night of the range) or nights it must not get
+    (``forbid``: in ``house_id``, or in any house when ``house_id`` is empty)."""
+
+    child_id: Id
+    house_id: Id | None = None
+    kind: PinKind
+
+    @field_validator("house_id", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value
+
+    @model_validator(mode="after")
+    def _pin_names_house(self) -> Pin:
+        if self.kind is PinKind.PIN and self.house_id is None:
+            raise ValueError("a pin needs a house_id")
         return self
 
 

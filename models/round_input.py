@@ -13,6 +13,7 @@ from models.inputs import (
     House,
     HouseKind,
     Incompatible,
+    Pin,
     Unavailable,
     Wish,
 )
@@ -30,6 +31,7 @@ class RoundInput:
     incompatible: tuple[Incompatible, ...] = ()
     closures: tuple[Closure, ...] = ()
     calendar: tuple[CalendarDay, ...] = ()
+    pins: tuple[Pin, ...] = ()
     source: str = ""
     _house_by_id: dict[str, House] = field(default_factory=dict, repr=False, compare=False)
     _child_by_id: dict[str, Child] = field(default_factory=dict, repr=False, compare=False)

@@ -20,6 +20,7 @@ class Rule(StrEnum):
     R4_BARNEBOLIG_EVERY_NIGHT = "R4_BARNEBOLIG_EVERY_NIGHT"
     R5_GRANTED = "R5_GRANTED"
     R6_INCOMPATIBLE = "R6_INCOMPATIBLE"
+    R7_PINS = "R7_PINS"
     UNKNOWN_ID = "UNKNOWN_ID"
 
 
@@ -53,6 +54,10 @@ RULE_TEXT: dict[Rule, str] = {
     Rule.R5_GRANTED: "Never more nights than granted.",
     Rule.R6_INCOMPATIBLE: (
         "Two incompatible children are never in the same house on the same night."
+    ),
+    Rule.R7_PINS: (
+        "A stay the coordinator pinned is kept, and a forbidden night is never booked "
+        "(pins.csv; 'a re-run keeps every pin')."
     ),
     Rule.UNKNOWN_ID: "Every booking names a known child and house and a night of the round.",
 }

@@ -153,6 +153,17 @@ class Figures:
     bound: int
     gap_to_bound: float
     per_house: list[HouseFigures] = field(default_factory=list)
+    house_switch_share: float = 0.0
+    """Children booked in more than one house / children with any booking."""
+    want_wishes_allowed: int = 0
+    """Want wishes the hard rules allow: every night of the range available to the child and
+    the range no longer than its grant."""
+    want_wishes_allowed_met: int = 0
+    families_fair_share: int = 0
+    """Families (grant > 0, not barnebolig) measured for fair shares of high-demand nights."""
+    fair_share_within_tolerance: float = 1.0
+    """Share of those families within ±1 night of their fair share for every kind (weekends,
+    Christmas, Easter, 17 May, school breaks), see `allocator.demand.fair_shares`."""
 
     def to_dict(self) -> dict[str, Any]:
         """Return the figures as JSON-friendly plain types (``per_house`` as a list of dicts)."""
@@ -311,7 +322,49 @@ def compute_figures(
         bound=bound,
         gap_to_bound=_ratio(bound - allocated, bound),
         per_house=per_house,
+        house_switch_share=_ratio(
+            sum(1 for hs in houses_of.values() if len(hs) > 1), len(houses_of)
+        ),
+        **_wishes_allowed(inp, booked_by_child(bookings)),
+        **_fair_share_figures(inp, bookings),
     )
+
+
+def booked_by_child(bookings: Sequence[Booking]) -> dict[str, set[dt.date]]:
+    nights: dict[str, set[dt.date]] = {}
+    for b in bookings:
+        nights.setdefault(b.child_id, set()).add(b.night)
+    return nights
+
+
+def _wishes_allowed(inp: RoundInput, booked: dict[str, set[dt.date]]) -> dict[str, int]:
+    """Want wishes whose whole range the child may be in respite, and how many were met."""
+    allowed = met = 0
+    for wish in inp.wishes:
+        if wish.kind.value != "want" or not inp.has_child(wish.child_id):
+            continue
+        child = inp.child(wish.child_id)
+        free = set(available_nights(inp, child))
+        nights = wish.nights()
+        if not all(n in free for n in nights) or len(nights) > child.granted_nights:
+            continue
+        allowed += 1
+        if all(n in booked.get(wish.child_id, set()) for n in nights):
+            met += 1
+    return {"want_wishes_allowed": allowed, "want_wishes_allowed_met": met}
+
+
+def _fair_share_figures(inp: RoundInput, bookings: Sequence[Booking]) -> dict[str, Any]:
+    from allocator.demand import fair_shares
+
+    shares = fair_shares(inp, bookings)
+    within = sum(
+        1 for kinds in shares.values() if all(abs(s.deviation) <= 1 for s in kinds.values())
+    )
+    return {
+        "families_fair_share": len(shares),
+        "fair_share_within_tolerance": _ratio(within, len(shares), empty=1.0),
+    }
 
 
 def _pct(x: float) -> str:
@@ -344,7 +397,19 @@ def format_figures(f: Figures) -> str:
         ("Utilisation", _pct(f.utilisation)),
         ("Stays", f"{f.stays} (mean {f.mean_stay_length:.1f} nights)"),
         ("Single-night stays", f"{f.single_night_stays} ({_pct(f.single_night_share)})"),
-        ("Children in more than one house", f"{f.house_switches}"),
+        (
+            "Children in more than one house",
+            f"{f.house_switches} ({_pct(f.house_switch_share)})",
+        ),
+        (
+            "Families within ±1 of fair share",
+            f"{_pct(f.fair_share_within_tolerance)} of {f.families_fair_share}"
+            " (weekends and holidays)",
+        ),
+        (
+            "Want wishes the rules allow, met",
+            f"{f.want_wishes_allowed_met} of {f.want_wishes_allowed}",
+        ),
         ("Nights in a conditional fit", f"{f.conditional_nights}"),
         ("Weekend families on Fri/Sat", _pct(f.weekend_family_weekend_share)),
         (

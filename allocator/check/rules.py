@@ -521,6 +521,47 @@ def check_incompatible(inp: RoundInput, bookings: Sequence[Booking]) -> list[Vio
 
 
 #: The checks run by `check_plan` on known bookings, in rule order.
+def check_pins(inp: RoundInput, bookings: Sequence[Booking]) -> list[Violation]:
+    """R7_PINS: "A stay the coordinator pinned is kept, and a forbidden night is never booked."
+
+    One violation per pinned night not booked in its house, and per booking on a forbidden
+    night (in the named house, or in any house when the forbid names none).
+    """
+    where = {(b.child_id, b.night): b.house_id for b in bookings}
+    found: list[Violation] = []
+    for pin in inp.pins:
+        for night in pin.nights():
+            if not inp.config.start <= night <= inp.config.end:
+                continue
+            booked = where.get((pin.child_id, night))
+            if pin.kind.value == "pin" and booked != pin.house_id:
+                found.append(
+                    Violation(
+                        Rule.R7_PINS,
+                        f"{pin.child_id} is pinned to {pin.house_id} on {night} but is "
+                        f"{'in ' + booked if booked else 'not booked'}",
+                        pin.child_id,
+                        pin.house_id,
+                        night,
+                    )
+                )
+            if (
+                pin.kind.value == "forbid"
+                and booked is not None
+                and (pin.house_id is None or booked == pin.house_id)
+            ):
+                found.append(
+                    Violation(
+                        Rule.R7_PINS,
+                        f"{pin.child_id} is booked in {booked} on {night}, a forbidden night",
+                        pin.child_id,
+                        booked,
+                        night,
+                    )
+                )
+    return found
+
+
 CHECKS: tuple[Callable[[RoundInput, Sequence[Booking]], list[Violation]], ...] = (
     check_one_place,
     check_inside_vedtak,
@@ -533,6 +574,7 @@ CHECKS: tuple[Callable[[RoundInput, Sequence[Booking]], list[Violation]], ...] =
     check_barnebolig_every_night,
     check_granted,
     check_incompatible,
+    check_pins,
 )
 
 

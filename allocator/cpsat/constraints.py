@@ -110,6 +110,19 @@ def add_stay_in_one_house(model: cp_model.CpModel, inst: Instance, v: Variables)
                 model.add(same >= here + stays_on - 1)
 
 
+def add_pins(model: cp_model.CpModel, inst: Instance, v: Variables) -> None:
+    """Rule R7_PINS: "A stay the coordinator pinned is kept, and a forbidden night is never
+    booked." Forbidden house-nights get no variable (`ChildData.blocked`); pinned ones are 1.
+    A pin the rules cannot keep is diagnosed before solving, see `allocator.diagnose`."""
+    for child in inst.children:
+        for h, n in child.pinned:
+            var = v.night.get((child.idx, h, n))
+            if var is None:
+                model.add_bool_or([])
+            else:
+                model.add(var == 1)
+
+
 ALL_RULES = (
     add_one_place,
     add_house_capacity,
@@ -119,6 +132,7 @@ ALL_RULES = (
     add_incompatible,
     add_max_stay,
     add_stay_in_one_house,
+    add_pins,
 )
 
 

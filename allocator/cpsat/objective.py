@@ -202,6 +202,66 @@ def conditional_placements(
     return Term("conditional_placements", w.conditional_night * sum(nights), 2)
 
 
+def fair_share(
+    model: cp_model.CpModel, inst: Instance, v: Variables, w: ObjectiveWeights
+) -> Term | None:
+    """Weekends and holidays shared fairly ("likebehandling"): each family's nights of each
+    high-demand kind follow its grant ("a family with twice the nights gets about twice the
+    weekends"), within ``share_tolerance_nights``. The share of family c of kind k is
+    ``T_k · granted_c / G`` − its balance from earlier rounds, where ``T_k`` is the kind's nights
+    given to c's group and ``G`` the group's grants. A family that got less last time comes
+    first this time. Weekends are shared within families of the same pattern."""
+    if w.share_deviation_night <= 0 or not inst.demand:
+        return None
+    from allocator.demand import share_group
+
+    deviations = []
+    families = [c for c in inst.children if not c.is_resident and c.granted > 0]
+    for kind, nights in inst.demand.items():
+        groups: dict[str, list] = {}
+        for child in families:
+            groups.setdefault(share_group(str(child.pattern), kind), []).append(child)
+        for name, members in groups.items():
+            got = {
+                c.idx: [y for n in nights if (y := v.occupied(c.idx, n)) is not None]
+                for c in members
+            }
+            if not any(got.values()):
+                continue
+            total_granted = sum(c.granted for c in members)
+            most = sum(len(g) for g in got.values())
+            total = model.new_int_var(0, most, f"kind_{kind}_{name}")
+            model.add(total == cp_model.LinearExpr.sum([y for g in got.values() for y in g]))
+            for c in members:
+                # Scaled by 10·G to keep integers: 10·G·got − 10·granted·T + 10·G·balance.
+                scale = 10 * total_granted
+                balance = round(10 * c.balance.get(kind, 0.0)) * total_granted
+                mine = cp_model.LinearExpr.sum(got[c.idx]) if got[c.idx] else 0
+                gap = scale * mine - 10 * c.granted * total + balance
+                dev = model.new_int_var(0, len(nights) + 1000, f"dev_{kind}_{c.idx}")
+                slack = scale * inst.share_tolerance
+                model.add(scale * dev >= gap - slack)
+                model.add(scale * dev >= -gap - slack)
+                deviations.append(dev)
+    if not deviations:
+        return None
+    return Term("fair_share", w.share_deviation_night * cp_model.LinearExpr.sum(deviations), 2)
+
+
+def moved_nights(
+    model: cp_model.CpModel, inst: Instance, v: Variables, w: ObjectiveWeights
+) -> Term | None:
+    """``plan --keep``: re-plan while moving as few nights of the kept plan as possible."""
+    if w.moved_night <= 0 or not any(c.previous for c in inst.children):
+        return None
+    moved = []
+    for child in inst.children:
+        for h, n in child.previous:
+            var = v.night.get((child.idx, h, n))
+            moved.append(1 - var if var is not None else 1)
+    return Term("moved_nights", w.moved_night * cp_model.LinearExpr.sum(moved), 2)
+
+
 TermBuilder = Callable[[cp_model.CpModel, Instance, Variables, ObjectiveWeights], Term | None]
 
 ALL_TERMS: tuple[TermBuilder, ...] = (
@@ -215,6 +275,8 @@ ALL_TERMS: tuple[TermBuilder, ...] = (
     away_from_home,
     wishes,
     conditional_placements,
+    fair_share,
+    moved_nights,
 )
 
 

@@ -32,6 +32,7 @@ from models.inputs import (
     Closure,
     House,
     Incompatible,
+    Pin,
     Unavailable,
     Wish,
 )
@@ -105,6 +106,7 @@ WISHES = _Spec("wishes", Wish, False, (), "to")
 INCOMPATIBLE = _Spec("incompatible", Incompatible, False, (), "child_b")
 CLOSURES = _Spec("closures", Closure, False, (), "to")
 CALENDAR = _Spec("calendar", CalendarDay, False, (), "to")
+PINS = _Spec("pins", Pin, False, (), "kind")
 
 _SPECS: tuple[_Spec[Any], ...] = (
     HOUSES,
@@ -114,6 +116,7 @@ _SPECS: tuple[_Spec[Any], ...] = (
     INCOMPATIBLE,
     CLOSURES,
     CALENDAR,
+    PINS,
 )
 TABLE_FILES: tuple[str, ...] = tuple(spec.filename for spec in _SPECS)
 
@@ -707,6 +710,7 @@ class _Tables:
     incompatible: _Table[Incompatible]
     closures: _Table[Closure]
     calendar: _Table[CalendarDay]
+    pins: _Table[Pin]
 
 
 def _duplicates(table: _Table[Any], column: str) -> list[Problem]:
@@ -753,6 +757,8 @@ def _cross_checks(tables: _Tables) -> list[Problem]:
         *_unknown_refs(t.wishes, ["child_id"], t.children, "child_id", "child"),
         *_unknown_refs(t.incompatible, ["child_a", "child_b"], t.children, "child_id", "child"),
         *_unknown_refs(t.closures, ["house_id"], t.houses, "house_id", "house"),
+        *_unknown_refs(t.pins, ["child_id"], t.children, "child_id", "child"),
+        *_unknown_refs(t.pins, ["house_id"], t.houses, "house_id", "house"),
     ]
 
 
@@ -859,6 +865,7 @@ def _load_tables(source: _Source, problems: list[Problem]) -> _Tables:
         incompatible=_load_table(INCOMPATIBLE, source, problems),
         closures=_load_table(CLOSURES, source, problems),
         calendar=_load_table(CALENDAR, source, problems),
+        pins=_load_table(PINS, source, problems),
     )
 
 
@@ -905,6 +912,7 @@ def read_round(path: str | Path) -> RoundInput:
         incompatible=_dedupe_pairs(tables.incompatible.models()),
         closures=tables.closures.models(),
         calendar=tables.calendar.models(),
+        pins=tables.pins.models(),
         source=str(path),
     )
 

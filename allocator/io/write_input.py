@@ -53,6 +53,7 @@ WISHES_HEADER = ("child_id", "from", "to", "kind", "weight")
 INCOMPATIBLE_HEADER = ("child_a", "child_b")
 CLOSURES_HEADER = ("house_id", "from", "to", "places_closed")
 CALENDAR_HEADER = ("from", "to", "kind", "name")
+PINS_HEADER = ("child_id", "house_id", "from", "to", "kind")
 
 #: The files `write_round` owns; other files already in the folder are carried over.
 ROUND_FILES = (
@@ -63,6 +64,7 @@ ROUND_FILES = (
     "incompatible.csv",
     "closures.csv",
     "calendar.csv",
+    "pins.csv",
     "round.toml",
 )
 
@@ -175,6 +177,12 @@ def write_files(inp: RoundInput, folder: Path) -> None:
         CALENDAR_HEADER,
         ((d.from_, d.to, d.kind, d.name) for d in inp.calendar),
     )
+    if inp.pins:
+        _write_csv(
+            folder / "pins.csv",
+            PINS_HEADER,
+            ((p.child_id, p.house_id or "", p.from_, p.to, p.kind.value) for p in inp.pins),
+        )
     with (folder / "round.toml").open("wb") as handle:
         tomli_w.dump(round_toml(inp.config), handle)
 

@@ -1,0 +1,129 @@
+"""High-demand nights: the kinds of night every family wants, shared in proportion to grants.
+
+"Det skal ... tas hensyn til ferieperioder og helge- og høytidsdager" (the guideline): weekends,
+Christmas, Easter, 17 May, the summer holiday and the winter and autumn school breaks.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from allocator.calendar import bergen_school_holidays, easter_sunday
+from models.inputs import CalendarDay, Child
+from models.outputs import Booking
+from models.round_input import RoundInput
+
+DEMAND_KINDS: tuple[str, ...] = (
+    "weekend",
+    "christmas",
+    "easter",
+    "may17",
+    "summer",
+    "winter",
+    "autumn",
+)
+
+_SCHOOL_BREAK_KIND = {"sommer": "summer", "vinter": "winter", "høst": "autumn", "host": "autumn"}
+
+
+def _school_breaks(
+    nights: Sequence[dt.date], calendar_days: Sequence[CalendarDay]
+) -> dict[str, set[dt.date]]:
+    """Summer, winter and autumn breaks from calendar.csv, else from the built-in table."""
+    found: dict[str, set[dt.date]] = {"summer": set(), "winter": set(), "autumn": set()}
+    rows = [(d.from_, d.to, d.name) for d in calendar_days if d.kind == "school_holiday"]
+    if not rows and nights:
+        for year in range(nights[0].year - 1, nights[-1].year + 1):
+            rows.extend(bergen_school_holidays(year))
+    for first, last, name in rows:
+        kind = next((k for key, k in _SCHOOL_BREAK_KIND.items() if key in name.lower()), None)
+        if kind is None:
+            continue
+        day = first
+        while day <= last:
+            found[kind].add(day)
+            day += dt.timedelta(days=1)
+    return found
+
+
+def demand_nights(
+    nights: Sequence[dt.date], calendar_days: Sequence[CalendarDay] = ()
+) -> dict[str, frozenset[int]]:
+    """Night indices of each high-demand kind (a night can be of several kinds).
+
+    weekend = Friday and Saturday nights; christmas = 23 December – 1 January; easter = Palm
+    Sunday's eve to Easter Monday; may17 = the nights of 16 and 17 May; summer, winter, autumn =
+    the school breaks of that name.
+    """
+    breaks = _school_breaks(nights, calendar_days)
+    kinds: dict[str, set[int]] = {k: set() for k in DEMAND_KINDS}
+    for i, night in enumerate(nights):
+        easter = easter_sunday(night.year)
+        if night.weekday() in (4, 5):
+            kinds["weekend"].add(i)
+        if (night.month == 12 and night.day >= 23) or (night.month == 1 and night.day == 1):
+            kinds["christmas"].add(i)
+        if easter - dt.timedelta(days=8) <= night <= easter + dt.timedelta(days=1):
+            kinds["easter"].add(i)
+        if night.month == 5 and night.day in (16, 17):
+            kinds["may17"].add(i)
+        for kind in ("summer", "winter", "autumn"):
+            if night in breaks[kind]:
+                kinds[kind].add(i)
+    return {k: frozenset(v) for k, v in kinds.items()}
+
+
+@dataclass(frozen=True)
+class KindShare:
+    """Nights of one kind a family got, and its proportional (fair) share of them."""
+
+    got: int
+    share: float
+
+    @property
+    def deviation(self) -> float:
+        return self.got - self.share
+
+
+def share_group(pattern: str, kind: str) -> str:
+    """Families share weekends with families of the same pattern (a weekend family is meant to
+    get mostly weekends); holidays are shared among all families."""
+    return pattern if kind == "weekend" else "all"
+
+
+def fair_shares(
+    inp: RoundInput,
+    bookings: Sequence[Booking],
+    balance: Mapping[str, Mapping[str, float]] | None = None,
+) -> dict[str, dict[str, KindShare]]:
+    """Each family's nights of each high-demand kind and its share: the nights of that kind its
+    group got, times the family's grant over the group's grants ("a family with twice the nights
+    gets about twice the weekends"). ``balance`` (got − share from earlier rounds) is subtracted
+    from the share, so a family that got less last time is owed more now. Barnebolig residents
+    are not counted: they live there every night."""
+    kinds = demand_nights(inp.nights, inp.calendar)
+    start = inp.config.start
+    families = [c for c in inp.children if c.level != 6 and c.granted_nights > 0]
+    by_child: dict[str, set[int]] = {c.child_id: set() for c in families}
+    for b in bookings:
+        if b.child_id in by_child:
+            by_child[b.child_id].add((b.night - start).days)
+    result: dict[str, dict[str, KindShare]] = {c.child_id: {} for c in families}
+    for kind, nights in kinds.items():
+        if not nights:
+            continue
+        got = {cid: len(mine & nights) for cid, mine in by_child.items()}
+        groups: dict[str, list[Child]] = {}
+        for c in families:
+            groups.setdefault(share_group(str(c.pattern), kind), []).append(c)
+        for members in groups.values():
+            total_got = sum(got[c.child_id] for c in members)
+            total_granted = sum(c.granted_nights for c in members)
+            for c in members:
+                share = total_got * c.granted_nights / total_granted
+                if balance:
+                    share -= balance.get(c.child_id, {}).get(kind, 0.0)
+                result[c.child_id][kind] = KindShare(got[c.child_id], share)
+    return result
