@@ -32,9 +32,10 @@ class ObjectiveWeights(BaseModel):
     wish_night: int = Field(default=8, ge=0)
     avoid_night: int = Field(default=50, ge=0)
     conditional_night: int = Field(default=3, ge=0)
-    share_deviation_night: int = Field(default=10, ge=0)
+    share_deviation_night: int = Field(default=0, ge=0)
     """Per night a family's high-demand nights of one kind stray from its fair share beyond
-    ``share_tolerance_nights`` (weekends, Christmas, Easter, 17 May, school breaks)."""
+    ``share_tolerance_nights`` (weekends, Christmas, Easter, 17 May, school breaks). Off (0) by
+    default: with it, stage 2 of a Bergen house does not converge in its time share yet."""
     share_tolerance_nights: int = Field(default=1, ge=0)
     moved_night: int = Field(default=40, ge=0)
     """Per night of the kept plan (``plan --keep``) that moves."""

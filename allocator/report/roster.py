@@ -284,8 +284,8 @@ def _write_roster_sheet(
     """One house: title, frozen header, then a block per ISO week with rows Monday–Sunday."""
     reserve = inp.config.acute_reserve.get(house.house_id, 0)
     title = (
-        f"{house.name} ({house.house_id}) – {norwegian_period(inp.config.start, inp.config.end)}"
-        f" · {house.places} plasser, {reserve} holdt av til akuttavlastning"
+        f"{house.name} ({house.house_id}), {norwegian_period(inp.config.start, inp.config.end)}:"
+        f" {house.places} plasser, {reserve} holdt av til akuttavlastning"
     )
     ws.cell(row=1, column=1, value=title).font = _TITLE
     for col, text in enumerate(SHEET_HEADERS, start=1):
