@@ -134,7 +134,8 @@ def plan(
     note = " (stopped by CTRL-C)" if result.interrupted else ""
     out.print(
         f"Status {result.status}{note}, solve {result.wall_time:.1f}s. Plan written to {out_dir}/"
-        " (bookings.csv, stays.csv, summary.json, calendar.xlsx)",
+        " (bookings.csv, stays.csv, summary.json, calendar.xlsx; families/ with a calendar"
+        " (.ics) and a letter per family; houses/ with week-by-week rosters)",
         highlight=False,
     )
 

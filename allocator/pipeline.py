@@ -17,6 +17,8 @@ from typing import Any
 from allocator.check import Figures, Violation, check_plan, compute_figures
 from allocator.instance import build_instance
 from allocator.io.atomic import atomic_output_dir, write_csv_rows, write_json
+from allocator.report.family import write_family_calendars, write_family_letters
+from allocator.report.roster import write_house_rosters
 from allocator.report.workbook import write_calendar_workbook
 from allocator.result import ProgressPoint, Result
 from allocator.solve import ProgressFn, SolveParams, solve_round
@@ -156,7 +158,15 @@ def write_plan(inp: RoundInput, outcome: RoundOutcome, params: SolveParams, out:
             ),
         )
         write_json(tmp / "summary.json", _finite(summary_dict(inp, outcome, params)))
-        write_calendar_workbook(inp, bookings, tmp / "calendar.xlsx", holidays=holiday_names(inp))
+        holidays = holiday_names(inp)
+        write_calendar_workbook(inp, bookings, tmp / "calendar.xlsx", holidays=holidays)
+        families = tmp / "families"
+        families.mkdir()
+        write_family_calendars(inp, bookings, families)
+        write_family_letters(inp, bookings, families, holidays=holidays)
+        houses = tmp / "houses"
+        houses.mkdir()
+        write_house_rosters(inp, bookings, houses, holidays=holidays)
 
 
 def write_bookings(bookings: list[Booking], path: Path) -> None:

@@ -651,16 +651,18 @@ class Store:
         """
         with self._read() as s:
             versions = s.scalars(select(PlanVersion).order_by(PlanVersion.version)).all()
-            n_bookings = dict(
-                s.execute(
+            n_bookings: dict[int, int] = {
+                v: n
+                for v, n in s.execute(
                     select(BookingRow.version, func.count()).group_by(BookingRow.version)
-                ).tuples()
-            )
-            n_families = dict(
-                s.execute(
+                )
+            }
+            n_families: dict[int, int] = {
+                v: n
+                for v, n in s.execute(
                     select(RoundChild.version, func.count()).group_by(RoundChild.version)
-                ).tuples()
-            )
+                )
+            }
             audit: dict[int | None, list[AuditLine]] = {}
             for a in s.scalars(select(AuditEntry).order_by(AuditEntry.id)):
                 line = AuditLine(a.id, a.at, a.who, a.action, a.version, a.detail)
@@ -751,8 +753,8 @@ def _balance_rows(
                     "child_id": child_id,
                     "kind": kind,
                     "got": int(got),
-                    "share": round(float(share), _BALANCE_DIGITS),
-                    "balance": round(float(got - share), _BALANCE_DIGITS),
+                    "share": round(float(share), _BALANCE_DIGITS) + 0.0,
+                    "balance": round(float(got - share), _BALANCE_DIGITS) + 0.0,
                 }
             )
     return rows
