@@ -94,6 +94,10 @@ def plan(
     except InputError as exc:
         raise _fail_input(exc) from None
     assert isinstance(inp, RoundInput)
+    unsafe = _unsafe_out_dir(input_path, out_dir)
+    if unsafe:
+        err.print(f"[red]Bad option:[/red] --out {out_dir}: {unsafe}", highlight=False)
+        raise typer.Exit(EXIT_BAD_INPUT)
     cfg = inp.config
     params = SolveParams(
         time_limit=time_limit if time_limit is not None else cfg.time_limit,
@@ -123,14 +127,18 @@ def plan(
         reason = "; ".join(result.conflicts) or f"solver status {result.status}"
         err.print(f"[red]No plan:[/red] {reason}", highlight=False)
         raise typer.Exit(EXIT_NO_PLAN)
-    write_plan(inp, outcome, params, out_dir)
-    if outcome.figures is not None:
-        out.print(format_figures(outcome.figures), highlight=False)
     if outcome.violations:
-        err.print(f"[red]The checker found {len(outcome.violations)} rule violation(s)![/red]")
+        # Never hand out a plan that breaks a hard rule: nothing is written.
+        err.print(
+            f"[red]No plan written: the checker found {len(outcome.violations)} rule"
+            " violation(s) in the solver's plan (a bug; please report it).[/red]"
+        )
         for v in outcome.violations[:20]:
             err.print(f"  {v.rule}: {v.message}", highlight=False)
         raise typer.Exit(EXIT_NO_PLAN)
+    write_plan(inp, outcome, params, out_dir)
+    if outcome.figures is not None:
+        out.print(format_figures(outcome.figures), highlight=False)
     note = " (stopped by CTRL-C)" if result.interrupted else ""
     out.print(
         f"Status {result.status}{note}, solve {result.wall_time:.1f}s. Plan written to {out_dir}/"
@@ -138,6 +146,19 @@ def plan(
         " (.ics) and a letter per family; houses/ with week-by-week rosters)",
         highlight=False,
     )
+
+
+def _unsafe_out_dir(input_path: Path, out_dir: Path) -> str | None:
+    """Why writing the plan to ``out_dir`` could destroy data, or None when it is safe: the
+    output folder is replaced as a whole."""
+    src, dst = input_path.resolve(), out_dir.resolve()
+    if dst == src or src.is_relative_to(dst):
+        return "it is (or holds) the input; choose another folder"
+    if dst.is_file():
+        return "it is a file"
+    if dst.is_dir() and any(dst.iterdir()) and not (dst / "summary.json").exists():
+        return "it is a folder that is not empty and holds no earlier plan; choose another"
+    return None
 
 
 def _balances(db: str | None) -> dict[str, dict[str, float]] | None:
@@ -167,9 +188,17 @@ def validate(input_path: InputArg) -> None:
         inp = _load(input_path)
     except InputError as exc:
         raise _fail_input(exc) from None
+    from allocator.diagnose import diagnose
+    from allocator.instance import build_instance
     from models.round_input import RoundInput
 
     assert isinstance(inp, RoundInput)
+    conflicts = diagnose(build_instance(inp))
+    if conflicts:
+        err.print("[red]The round cannot be planned:[/red]")
+        for line in conflicts:
+            err.print(f"  {line}", highlight=False)
+        raise typer.Exit(EXIT_BAD_INPUT)
     warnings = guideline_warnings(inp)
     for w in warnings:
         err.print(f"[yellow]warning:[/yellow] {w}", highlight=False)
@@ -225,6 +254,14 @@ def generate(
         highlight=False,
     )
 
+
+def _register_commands() -> None:
+    from allocator.commands.explain_cmd import explain
+
+    app.command()(explain)
+
+
+_register_commands()
 
 if __name__ == "__main__":
     app()

@@ -43,6 +43,8 @@ def diagnose(inst: Instance) -> list[str]:
         for n in child.available:
             per_group[child.candidates][n].append(child.child_id)
     for houses, by_night in per_group.items():
+        if not houses:
+            continue  # named above: no barnebolig takes the child
         capacity = [
             sum(inst.houses[h].nightly_capacity[n] for h in houses) for n in range(inst.n_nights)
         ]

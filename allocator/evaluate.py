@@ -53,7 +53,11 @@ def evaluate_terms(
             singles += sum(1 for n in mine if n - 1 not in mine and n + 1 not in mine)
             if ch.pattern in (Pattern.WEEKEND, Pattern.WEEKDAYS):
                 want_weekend = ch.pattern is Pattern.WEEKEND
-                off += sum(1 for n in mine if inst.weekend_night[n] != want_weekend)
+                off += sum(
+                    1
+                    for n in mine
+                    if inst.weekend_night[n] != want_weekend and n not in ch.want_weight
+                )
         used += len(houses[ch.idx])
         if ch.home_house is not None:
             away += sum(k for h, k in houses[ch.idx].items() if h != ch.home_house)

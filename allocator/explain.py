@@ -627,9 +627,9 @@ class _PlanView:
             return _Verdict(
                 night,
                 Cause.PATTERN_LIMIT,
-                f"{side} in {_house_label(self.inp.house(house_id))}: booking it would make a "
-                f"{before + 1 + after}-night stay, and the {child.pattern} pattern allows at "
-                f"most {limit} nights in a row",
+                f"{side} in {_house_label(self.inp.house(house_id))}: booking it would make "
+                f"{_a(before + 1 + after)}-night stay, longer than the {limit} nights in a row "
+                f"the family's pattern ({child.pattern}) allows",
                 self.states(child, night, eligible),
             )
         neighbours = [
@@ -646,21 +646,31 @@ class _PlanView:
                 "cannot be joined",
                 self.states(child, night, eligible),
             )
-        houses = eligible
+        if not eligible:
+            return _Verdict(night, Cause.NO_PLACE, _no_house_text(child))
+        states = self.states(child, night, eligible)
         continues = ""
         if neighbours and any(h.house_id == neighbours[0] for h in eligible):
-            houses = [self.inp.house(neighbours[0])]
-            continues = (
-                f" (the stay around this night is in {_house_label(houses[0])}, "
-                "and a stay is in one house)"
-            )
-        if not houses:
-            return _Verdict(night, Cause.NO_PLACE, _no_house_text(child))
-        states = self.states(child, night, houses)
-        return self._by_houses(child, night, states, continues)
+            # A stay is in one house: only the house of the stay around the night can take it.
+            # When another eligible house is no better, every house explains the night; else
+            # judge the stay's house alone and say why.
+            kept = tuple(s for s in states if s.house.house_id == neighbours[0])
+            if max(_RANK[s.status] for s in states) > _RANK[kept[0].status]:
+                continues = (
+                    f" (the stay around this night is in {kept[0].label}, and a stay is in "
+                    "one house)"
+                )
+                states = kept
+        return self._by_houses(child, night, states, continues, only=len(eligible) == 1)
 
     def _by_houses(
-        self, child: Child, night: dt.date, states: tuple[_HouseState, ...], continues: str
+        self,
+        child: Child,
+        night: dt.date,
+        states: tuple[_HouseState, ...],
+        continues: str,
+        *,
+        only: bool,
     ) -> _Verdict:
         best = max(_RANK[s.status] for s in states)
         if best == 0:
@@ -680,19 +690,18 @@ class _PlanView:
         if best == 1:
             reserve = [s for s in top if s.status is _Block.RESERVE]
             if reserve:
-                parts = []
-                for s in reserve:
-                    free = s.raw - s.others
-                    what = "the only free place" if free == 1 else f"the {free} free places"
-                    parts.append(f"acute reserve in {s.label} held {what}")
                 full = [s for s in top if s.status is _Block.FULL]
                 rest = full + rest
                 others = f" ({_join([s.phrase() for s in rest])})" if rest else ""
                 return _Verdict(
-                    night, Cause.ACUTE_RESERVE, _join(parts) + others + continues, states
+                    night, Cause.ACUTE_RESERVE, _reserve_text(reserve) + others + continues, states
                 )
             names = _join([s.label for s in top])
-            every = "every eligible house" if len(states) > 1 else "the eligible house"
+            every = (
+                "every eligible house"
+                if len(states) > 1
+                else ("the only eligible house" if only else "the house")
+            )
             closed = [s for s in top if s.closed]
             note = (
                 " ("
@@ -766,6 +775,30 @@ class _PlanView:
         )
 
 
+def _a(n: int) -> str:
+    """The article and number: "a 3", "an 8", "an 11", "an 18", "an 80"."""
+    return f"an {n}" if str(n).startswith("8") or n in (11, 18) else f"a {n}"
+
+
+def _reserve_text(reserve: Sequence[_HouseState]) -> str:
+    """E.g. "acute reserve in Vadmyra and Vestlund held the only free place in each"."""
+    frees = {s.raw - s.others for s in reserve}
+    names = _join([s.label for s in reserve])
+    if frees == {1}:
+        each = "" if len(reserve) == 1 else " in each"
+        return f"acute reserve in {names} held the only free place{each}"
+    parts = [
+        f"acute reserve in {s.label} held "
+        + (
+            "the only free place"
+            if s.raw - s.others == 1
+            else f"the {s.raw - s.others} free places"
+        )
+        for s in reserve
+    ]
+    return _join(parts)
+
+
 def _no_house_text(child: Child) -> str:
     watch = " with night watch" if child.category in NEEDS_NIGHT_WATCH else ""
     kind = "barnebolig" if child.level == 6 else "respite house"
@@ -801,79 +834,86 @@ def _only(state: _HouseState, block: _Block) -> bool:
 def _suggestions(
     view: _PlanView, child: Child, verdicts: Sequence[_Verdict], shortfall: int
 ) -> list[Suggestion]:
-    """Concrete changes that would give the child nights, each capped at the shortfall."""
+    """Concrete changes that would give the child nights, each capped at the shortfall.
+
+    In the texts, ``{nights}`` becomes e.g. "3 nights", ``{candidates}`` "3 candidate nights"
+    and ``{ranges}`` the nights concerned as ranges.
+    """
     found: list[Suggestion] = []
 
     def add(kind: str, nights: Iterable[dt.date], text: str, house_id: str | None = None) -> None:
-        nights = sorted(set(nights))
-        if not nights:
+        ordered = sorted(set(nights))
+        if not ordered:
             return
-        gain = min(len(nights), shortfall)
-        found.append(
-            Suggestion(kind, text.format(n=gain, ranges=_ranges_text(nights)), gain, house_id)
-        )
+        gain = min(len(ordered), shortfall)
+        words = {
+            "nights": _plural(gain, "night"),
+            "candidates": _plural(gain, "candidate night"),
+            "ranges": _ranges_text(ordered),
+        }
+        found.append(Suggestion(kind, text.format(**words), gain, house_id))
 
-    per_house: dict[tuple[str, str], list[dt.date]] = defaultdict(list)
+    def name(house_id: str) -> str:
+        return _house_label(view.inp.house(house_id))
+
+    # Nights where the hard rules leave no place: what single change opens one.
+    only: dict[tuple[str, str], list[dt.date]] = defaultdict(list)
     pair_nights: dict[tuple[str, str], list[dt.date]] = defaultdict(list)
-    reopen: dict[str, list[dt.date]] = defaultdict(list)
     for v in verdicts:
         if v.cause not in BLOCKED:
             continue
-        for s in v.states:
-            hid = s.house.house_id
-            if _only(s, _Block.FULL):
-                per_house[("place", hid)].append(v.night)
-            elif _only(s, _Block.RESERVE):
-                per_house[("acute_reserve", hid)].append(v.night)
-            elif _only(s, _Block.BUDGET):
-                per_house[("budget", hid)].append(v.night)
-            elif _only(s, _Block.INCOMPATIBLE):
-                for partner in s.partners:
+        for st in v.states:
+            hid = st.house.house_id
+            if _only(st, _Block.FULL):
+                only[("place", hid)].append(v.night)
+            elif _only(st, _Block.RESERVE):
+                only[("acute_reserve", hid)].append(v.night)
+            elif _only(st, _Block.BUDGET):
+                only[("budget", hid)].append(v.night)
+            elif _only(st, _Block.CLOSED) and st.closed > 0 and st.others < st.cap + 1:
+                only[("closure", hid)].append(v.night)
+            elif _only(st, _Block.INCOMPATIBLE):
+                for partner in st.partners:
                     pair_nights[(hid, partner)].append(v.night)
-            elif _only(s, _Block.CLOSED) and s.closed > 0 and s.others < s.cap + 1:
-                reopen[hid].append(v.night)
-    for (kind, hid), nights in per_house.items():
-        name = _house_label(view.inp.house(hid))
+    # One more place in any of several houses full on the same nights: one suggestion.
+    same_nights: dict[tuple[dt.date, ...], list[str]] = defaultdict(list)
+    for (kind, hid), nights in only.items():
         if kind == "place":
-            add(kind, nights, f"1 more place in {name} on {{ranges}} would give {{n}} nights", hid)
-        elif kind == "acute_reserve":
-            add(
-                kind,
-                nights,
-                f"lifting the acute reserve in {name} would free {{n}} nights for this child "
-                "({ranges})",
-                hid,
-            )
-        else:
-            add(
-                kind,
-                nights,
-                f"raising {name}'s budget of nights (or moving other children's nights out of "
-                f"it) would give {{n}} nights ({{ranges}})",
-                hid,
-            )
-    for hid, nights in reopen.items():
-        name = _house_label(view.inp.house(hid))
+            same_nights[tuple(sorted(set(nights)))].append(hid)
+    for nights_key, hids in same_nights.items():
+        where = name(hids[0]) if len(hids) == 1 else "any of " + _join([name(h) for h in hids])
         add(
-            "closure",
-            nights,
-            f"keeping 1 closed place in {name} open on {{ranges}} would give {{n}} nights",
-            hid,
+            "place",
+            nights_key,
+            f"1 more place in {where} on {{ranges}} would give {{nights}}",
+            hids[0] if len(hids) == 1 else None,
         )
+    for (kind, hid), nights in only.items():
+        if kind == "acute_reserve":
+            text = f"lifting the acute reserve in {name(hid)} would free {{nights}} for this child"
+            add(kind, nights, text + " ({ranges})", hid)
+        elif kind == "budget":
+            text = (
+                f"raising {name(hid)}'s budget of nights (or moving other children's nights out "
+                "of it) would give {nights} ({ranges})"
+            )
+            add(kind, nights, text, hid)
+        elif kind == "closure":
+            text = f"keeping 1 closed place in {name(hid)} open on {{ranges}} would give {{nights}}"
+            add(kind, nights, text, hid)
     for (hid, partner), nights in pair_nights.items():
-        name = _house_label(view.inp.house(hid))
         add(
             "incompatible",
             nights,
-            f"moving {partner} (incompatible with {child.child_id}) out of {name} on {{ranges}} "
-            "would give {n} nights",
+            f"moving {partner} (incompatible with {child.child_id}) out of {name(hid)} on "
+            "{ranges} would give {nights}",
             hid,
         )
 
     # Nights the child cannot take although a place was free.
     def has_room(v: _Verdict) -> bool:
         states = v.states or view.states(child, v.night, view.eligible(child))
-        return any(not s.blocks for s in states)
+        return any(not st.blocks for st in states)
 
     by_reason: dict[str, list[_Verdict]] = defaultdict(list)
     for v in verdicts:
@@ -885,38 +925,38 @@ def _suggestions(
         if not roomy and not short_of_available:
             continue
         text = _REASON_TEXT.get(reason, reason)
-        nights = roomy or [v.night for v in vs]
         room = f", {len(roomy)} of them with a free place" if roomy else ""
-        move = (
-            "the grant could be moved to other dates"
-            if reason in (UnavailableReason.SOMMERLEIR, UnavailableReason.DAGSOMMERLEIR)
-            else "the grant could be moved to other dates, or the dates agreed again"
-        )
+        if child.level == 6:
+            move = "a barnebolig resident lives there every available night, so the grant counts "
+            move += "nights the child is away: it could be lowered to the available nights"
+        elif reason in (UnavailableReason.SOMMERLEIR, UnavailableReason.DAGSOMMERLEIR):
+            move = "the grant could be moved to other dates"
+        else:
+            move = "the grant could be moved to other dates, or the dates agreed again"
         found.append(
             Suggestion(
                 "unavailable",
                 f"{_plural(len(vs), 'night')} fell on {text} ({_ranges_text(v.night for v in vs)})"
                 f"{room}: {move}",
-                min(len(nights), shortfall),
+                min(len(roomy or vs), shortfall),
             )
         )
-    outside = [v for v in verdicts if v.cause is Cause.OUTSIDE_VEDTAK]
-    roomy_outside = [v.night for v in outside if has_room(v)]
+    roomy_outside = [v.night for v in verdicts if v.cause is Cause.OUTSIDE_VEDTAK and has_room(v)]
     if roomy_outside and short_of_available:
         add(
             "vedtak",
             roomy_outside,
             f"the vedtak covers only {format_range(child.vedtak_from, child.vedtak_to)}: "
-            "extending it would add up to {n} nights with a free place ({ranges})",
+            "extending it would add up to {nights} with a free place ({ranges})",
         )
     pattern = [v.night for v in verdicts if v.cause is Cause.PATTERN_LIMIT and has_room(v)]
     if pattern:
-        limit = MAX_STAY[child.pattern]
         add(
             "pattern",
             pattern,
-            f"longer stays than the {child.pattern} pattern's {limit} nights would add up to "
-            "{n} nights next to the child's stays, where a place was free ({ranges})",
+            f"stays longer than {MAX_STAY[child.pattern]} nights (the longest the family's "
+            f"pattern, {child.pattern}, allows) would add up to {{nights}} next to the child's "
+            "stays, where a place was free ({ranges})",
         )
 
     # Free places the model did not offer, or did not use.
@@ -926,39 +966,33 @@ def _suggestions(
     for v in verdicts:
         if v.cause is not Cause.FREE_NOT_USED:
             continue
-        free = [s for s in v.states if not s.blocks]
-        if any(s.house.house_id in offered for s in free):
+        free = [st for st in v.states if not st.blocks]
+        if any(st.house.house_id in offered for st in free):
             unused.append(v.night)
         else:
-            for s in free:
-                not_offered[s.house.house_id].append(v.night)
+            for st in free:
+                not_offered[st.house.house_id].append(v.night)
     for hid, nights in not_offered.items():
-        house = view.inp.house(hid)
-        name = _house_label(house)
-        if child.category in house.conditional_categories:
-            add(
-                "conditional_house",
-                nights,
-                f"allowing a conditional house ({name}, category ({child.category})) would add "
-                "{n} candidate nights ({ranges})",
-                hid,
+        if child.category in view.inp.house(hid).conditional_categories:
+            text = (
+                f"allowing a conditional house ({name(hid)}, category ({child.category})) would "
+                "add {candidates} ({ranges})"
             )
+            add("conditional_house", nights, text, hid)
         else:
-            add(
-                "other_house",
-                nights,
-                f"offering {name} to this child (not among its best-fitting houses) would add "
-                "{n} candidate nights ({ranges})",
-                hid,
+            text = (
+                f"offering {name(hid)} to this child (not among its best-fitting houses) would "
+                "add {candidates} ({ranges})"
             )
+            add("other_house", nights, text, hid)
     if unused:
         add(
             "pin",
             unused,
-            "the hard rules leave room for up to {n} more nights on {ranges}: a coordinator can "
+            "the hard rules leave room for up to {nights} more on {ranges}: a coordinator can "
             "pin them (pins.csv), or re-plan with a longer time limit",
         )
-    found.sort(key=lambda s: (-s.nights, s.kind, s.text))
+    found.sort(key=lambda sg: (-sg.nights, sg.kind, sg.text))
     return found
 
 
@@ -1041,27 +1075,30 @@ def _avoid_reason(view: _PlanView, child: Child, available: set[dt.date]) -> str
             "more than avoid-dates"
         )
     own = view.where.get(child.child_id, {})
-    spare = [n for n in outside_avoid if n not in own]
-    verdicts = [view.verdict(child, n) for n in spare]
-    free = [
-        v.night
-        for v in verdicts
-        if v.cause in (Cause.FREE_NOT_USED, Cause.BOOKED_ELSEWHERE)
-        and any(not s.blocks for s in v.states)
-    ]
-    if not free:
-        counts = Counter(v.cause for v in verdicts)
-        listed = ", ".join(
-            f"{n} {CAUSE_LABEL[c]}" for c, n in sorted(counts.items(), key=lambda kv: -kv[1])
-        )
+    offered = view.offered(child.child_id)
+    free: list[dt.date] = []
+    blocked: Counter[str] = Counter()
+    for night in outside_avoid:
+        if night in own:
+            continue
+        v = view.verdict(child, night)
+        if v.cause in (Cause.FREE_NOT_USED, Cause.BOOKED_ELSEWHERE):
+            if any(not s.blocks and s.house.house_id in offered for s in v.states):
+                free.append(night)
+            else:
+                blocked["free only in houses not offered to the child"] += 1
+        else:
+            blocked[CAUSE_LABEL[v.cause]] += 1
+    if free:
         return (
-            "every other available night was blocked"
-            + (f" ({listed})" if listed else "")
-            + ", and nights given weigh more than avoid-dates"
+            f"other nights had a free place ({_ranges_text(free)}), but the optimiser kept these "
+            "to hold the stays in the family's pattern (stay shape or fairness)"
         )
+    listed = ", ".join(f"{n} {label}" for label, n in blocked.most_common())
     return (
-        f"other nights had a free place ({_ranges_text(free)}), but the optimiser kept these "
-        "to hold the stays in the family's pattern (stay shape or fairness)"
+        "every other available night was booked already or blocked"
+        + (f" ({listed})" if listed else "")
+        + ", and a night given weighs more than an avoid-date"
     )
 
 

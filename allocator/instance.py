@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from allocator.demand import demand_nights
@@ -74,11 +74,15 @@ class ChildData:
     """The child's nights in the plan being re-planned (``plan --keep``)."""
     balance: dict[str, float] = field(default_factory=dict)
     """High-demand nights got minus fair share in earlier rounds, per kind (from the store)."""
+    reachable: int = -1
+    """Available nights with a usable place in a candidate house (-1: not yet counted)."""
 
     @property
     def target(self) -> int:
-        """Nights the child can get at most: its grant, or fewer if it is unavailable more."""
-        return min(self.granted, len(self.available))
+        """Nights the child can get at most: its grant, or fewer if it is away more or no
+        candidate house has a place on its free nights."""
+        reachable = len(self.available) if self.reachable < 0 else self.reachable
+        return min(self.granted, reachable)
 
     @property
     def max_stay(self) -> int:
@@ -160,14 +164,13 @@ def sub_instance(
         blocked = set(child.blocked)
         for p in partners[g] - free:
             blocked |= where[p]
-        sub_children.append(
-            replace(
-                child,
-                idx=local[g],
-                candidates=candidates.get(g, child.candidates) if candidates else child.candidates,
-                blocked=frozenset(blocked),
-            )
+        narrowed = replace(
+            child,
+            idx=local[g],
+            candidates=candidates.get(g, child.candidates) if candidates else child.candidates,
+            blocked=frozenset(blocked),
         )
+        sub_children.append(replace(narrowed, reachable=count_reachable(narrowed, houses)))
     pairs = tuple((local[a], local[b]) for a, b in inst.incompatible if a in free and b in free)
     return SubInstance(
         Instance(
@@ -180,6 +183,18 @@ def sub_instance(
             inst.share_tolerance,
         ),
         to_global,
+    )
+
+
+def count_reachable(child: ChildData, houses: Sequence[HouseData]) -> int:
+    """Available nights on which some candidate house has a place open to the child."""
+    return sum(
+        1
+        for n in child.available
+        if any(
+            houses[h].nightly_capacity[n] > 0 and (h, n) not in child.blocked
+            for h in child.candidates
+        )
     )
 
 
@@ -333,7 +348,15 @@ def build_instance(
 
         pinned, forbidden = _pins(inp, child, house_idx, eligible[c])
         pinned_houses = {h for h, _ in pinned}
-        ordered = sorted(eligible[c], key=lambda h, r=rank: (h not in pinned_houses, r(h)))
+
+        def pinned_first(
+            h: HouseIdx,
+            r: Callable[[HouseIdx], tuple[int, int, float]] = rank,
+            pins: set[HouseIdx] = pinned_houses,
+        ) -> tuple[bool, tuple[int, int, float]]:
+            return (h not in pins, r(h))
+
+        ordered = sorted(eligible[c], key=pinned_first)
         limit = len(ordered) if child.level == 6 else max(max_candidate_houses, len(pinned_houses))
         avail_set = set(available)
         children.append(
@@ -361,6 +384,7 @@ def build_instance(
                 balance=dict((balances or {}).get(child.child_id, {})),
             )
         )
+    children = [replace(ch, reachable=count_reachable(ch, houses)) for ch in children]
     child_idx = {ch.child_id: ch.idx for ch in children}
     pairs = sorted(
         {

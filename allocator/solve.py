@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import signal
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -33,6 +34,9 @@ from models.outputs import Booking
 log = logging.getLogger(__name__)
 
 ProgressFn = Callable[[ProgressPoint], None]
+
+#: A stage given less time than this is skipped (presolve alone needs about this much).
+MIN_STAGE_SECONDS = 0.5
 
 #: Above this many night variables ``auto`` lays the nights house by house.
 AUTO_MONOLITHIC_MAX_VARIABLES = 20_000
@@ -120,9 +124,26 @@ def _catch_ctrl_c() -> Iterator[_Interrupt]:
         signal.signal(signal.SIGINT, previous)
 
 
+def _solve_interruptibly(
+    solver: cp_model.CpSolver,
+    model: cp_model.CpModel,
+    callback: cp_model.CpSolverSolutionCallback | None = None,
+) -> cp_model.CpSolverStatus:
+    """Run CP-SAT in a worker thread: Python runs signal handlers only in the main thread
+    between bytecodes, so a CTRL-C must not wait for the whole solve to return."""
+    if threading.current_thread() is not threading.main_thread():
+        return solver.solve(model, callback)
+    outcome: list[cp_model.CpSolverStatus] = []
+    worker = threading.Thread(target=lambda: outcome.append(solver.solve(model, callback)))
+    worker.start()
+    while worker.is_alive():
+        worker.join(0.1)
+    return outcome[0]
+
+
 def _solver(params: SolveParams, time_limit: float) -> cp_model.CpSolver:
     solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = max(0.5, time_limit)
+    solver.parameters.max_time_in_seconds = max(0.1, time_limit)
     solver.parameters.random_seed = params.seed
     solver.parameters.num_workers = params.workers
     solver.parameters.log_search_progress = params.log_search
@@ -147,15 +168,37 @@ def _bookings(inst: Instance, plan: set[Key]) -> list[Booking]:
     )
 
 
-def _hold_stage1_level(rm: RoundModel, solver: cp_model.CpSolver, tolerance_permille: int) -> None:
+def _hold_stage1_level(
+    rm: RoundModel, solver: cp_model.CpSolver, tolerance_permille: int
+) -> tuple[int, int | None]:
     """Stage 2 keeps what stage 1 reached: total nights (minus a small tolerance, so stays can
-    be reshaped) and the worst child's share."""
+    be reshaped) and the worst child's share. Returns both floors."""
     v = rm.variables
     total = sum(solver.value(a) for a in v.allocated.values())
     slack = total * tolerance_permille // 1000
     rm.model.add(sum(v.allocated.values()) >= total - slack)
+    worst = None
     if v.worst_share is not None:
-        rm.model.add(v.worst_share >= solver.value(v.worst_share))
+        worst = solver.value(v.worst_share)
+        rm.model.add(v.worst_share >= worst)
+    return total - slack, worst
+
+
+def _meets(inst: Instance, plan: set[Key], floor: tuple[int, int | None]) -> bool:
+    """Whether ``plan`` satisfies stage 2's floors on total nights and worst share."""
+    total, worst = floor
+    if len(plan) < total:
+        return False
+    if worst is None:
+        return True
+    got: dict[int, int] = {}
+    for c, _h, _n in plan:
+        got[c] = got.get(c, 0) + 1
+    return all(
+        100 * got.get(ch.idx, 0) >= ch.target * worst
+        for ch in inst.children
+        if ch.target > 0 and not ch.is_resident
+    )
 
 
 def solve_monolithic(
@@ -192,6 +235,9 @@ def solve_monolithic(
             elapsed = time.monotonic() - local_start
             share = params.stage1_share if stage == 1 else 1.0
             budget = params.time_limit * share - elapsed
+            if budget < MIN_STAGE_SECONDS and (stage == 2 or params.time_limit < 1.0):
+                # Too little time to presolve: keep the plan we have rather than overrun.
+                break
             if stage == 2:
                 rm.add_stage2_terms(inst, weights)
             rm.model.minimize(rm.stage_objective(stage))
@@ -199,7 +245,7 @@ def solve_monolithic(
             solver = _solver(params, budget)
             interrupt.solver = solver
             callback = _Progress(stage, started, trace, on_progress, label)
-            code = solver.solve(rm.model, callback)
+            code = _solve_interruptibly(solver, rm.model, callback)
             status = _STATUS[code]
             stages.append(
                 StageReport(
@@ -231,7 +277,11 @@ def solve_monolithic(
             plan = _plan_of(rm, solver)
             final_solver = solver
             if stage == 1:
-                _hold_stage1_level(rm, solver, weights.fulfilment_tolerance_permille)
+                floor = _hold_stage1_level(rm, solver, weights.fulfilment_tolerance_permille)
+                if start_plan is not None and _meets(inst, start_plan, floor):
+                    # A good earlier plan (a polish pass, or --keep) still holds stage 1's
+                    # level: stage 2 starts from it rather than from stage 1's unshaped plan.
+                    plan = set(start_plan)
 
     if final_solver is None:
         # No solution in time: the starting plan keeps every hard rule, so it is the answer.
@@ -256,7 +306,11 @@ def solve_monolithic(
         bookings=_bookings(inst, plan),
         stages=stages,
         trace=trace,
-        term_values={t.name: int(final_solver.value(t.expr)) for t in rm.terms},
+        term_values=(
+            {t.name: int(final_solver.value(t.expr)) for t in rm.terms}
+            if last.stage == max(t.stage for t in rm.terms)
+            else evaluate_terms(inst, weights, plan)
+        ),
         interrupted=interrupt.requested,
     )
 
@@ -316,21 +370,21 @@ def solve_decomposed(
     trace: list[ProgressPoint] = []
     statuses: list[SolveStatus] = []
     with _catch_ctrl_c() as interrupt:
-        house_deadline = started + 0.8 * params.time_limit
+        house_deadline = started + 0.6 * params.time_limit
         weight = {
             name: sum(inst.children[c].target for c in members) for name, members, _ in groups
         }
         weight_left = max(1, sum(weight.values()))
         for name, members, candidates in groups:
             sub = sub_instance(inst, members, plan, candidates or None)
-            if interrupt.requested:
-                # Stopped: the groups not yet solved keep their greedy plan, so the plan is
-                # complete and valid.
+            left = house_deadline - time.monotonic()
+            if interrupt.requested or left < MIN_STAGE_SECONDS:
+                # Stopped, or out of time: the groups not yet solved keep their greedy plan,
+                # so the plan is complete and valid.
                 plan |= {(sub.to_global[c], h, n) for c, h, n in greedy_plan(sub.instance)}
                 continue
             # Each group's share of the time left, so that the groups together keep the limit.
-            left = house_deadline - time.monotonic()
-            limit = max(0.2, left * weight[name] / weight_left)
+            limit = max(MIN_STAGE_SECONDS, left * weight[name] / weight_left)
             weight_left = max(1, weight_left - weight[name])
             result = solve_monolithic(
                 sub.instance,
@@ -368,12 +422,12 @@ def solve_decomposed(
             trace,
             statuses,
         )
+        plan = _polish(
+            inst, weights, params, groups, plan, started, interrupt, on_progress, stages, trace
+        )
     terms = evaluate_terms(inst, weights, plan)
-    status = (
-        SolveStatus.OPTIMAL
-        if all(s is SolveStatus.OPTIMAL for s in statuses)
-        else SolveStatus.FEASIBLE
-    )
+    # Optimal sub-problems do not prove the whole round optimal.
+    status = SolveStatus.FEASIBLE
     return Result(
         status=status,
         objective=float(sum(terms.values())),
@@ -386,6 +440,61 @@ def solve_decomposed(
         interrupted=interrupt.requested,
         method="decomposed",
     )
+
+
+def _polish(
+    inst: Instance,
+    weights: ObjectiveWeights,
+    params: SolveParams,
+    groups: list[tuple[str, list[int], dict[int, tuple[int, ...]]]],
+    plan: set[Key],
+    started: float,
+    interrupt: _Interrupt,
+    on_progress: ProgressFn | None,
+    stages: list[StageReport],
+    trace: list[ProgressPoint],
+) -> set[Key]:
+    """Time left over goes to the house groups again, each starting from its current plan, so
+    stay shape and wishes keep improving; a group's plan is replaced only by a plan at least
+    as good for the round's objective (CP-SAT keeps the hinted plan if it finds nothing better)."""
+    deadline = started + params.time_limit
+    houses_of: dict[int, set[int]] = {}
+    for c, h, _n in plan:
+        houses_of.setdefault(c, set()).add(h)
+    todo = [g for g in groups if g[2]]  # respite houses; residents stay as they are
+    weight_left = max(1, sum(len(m) for _, m, _ in todo))
+    for name, members, candidates in todo:
+        left = deadline - time.monotonic()
+        if interrupt.requested or left < 2.0:
+            break
+        # Children the mop-up moved into a second house stay as they are.
+        free = [c for c in members if houses_of.get(c, set()) <= set(candidates[c])]
+        limit = left * len(members) / weight_left
+        weight_left = max(1, weight_left - len(members))
+        if not free or limit < 1.0:
+            continue
+        sub = sub_instance(inst, free, plan, {c: candidates[c] for c in free})
+        local = {g: i for i, g in enumerate(sub.to_global)}
+        start_plan = {(local[c], h, n) for c, h, n in plan if c in local}
+        result = solve_monolithic(
+            sub.instance,
+            weights,
+            replace(params, time_limit=limit),
+            on_progress,
+            start_plan=start_plan,
+            label=f"polish {name}",
+            interrupt=interrupt,
+            started=started,
+        )
+        stages.extend(result.stages)
+        trace.extend(result.trace)
+        if not result.status.has_plan:
+            continue
+        before = sum(evaluate_terms(sub.instance, weights, start_plan).values())
+        after = sum(result.term_values.values())
+        if after <= before:
+            plan = {k for k in plan if k[0] not in local} | _keys_of(inst, sub, result)
+    return plan
 
 
 def _children_who_can_gain(inst: Instance, plan: set[Key]) -> list[int]:

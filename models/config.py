@@ -19,25 +19,25 @@ class ObjectiveWeights(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    nights: int = Field(default=100, ge=0)
-    worst_child: int = Field(default=1000, ge=0)
-    deep_shortfall: int = Field(default=100, ge=0)
+    nights: int = Field(default=100, ge=0, le=1_000_000)
+    worst_child: int = Field(default=1000, ge=0, le=1_000_000)
+    deep_shortfall: int = Field(default=100, ge=0, le=1_000_000)
     fair_floor_percent: int = Field(default=95, ge=0, le=100)
     fulfilment_tolerance_permille: int = Field(default=2, ge=0, le=1000)
-    stay: int = Field(default=20, ge=0)
-    single_night: int = Field(default=60, ge=0)
-    off_pattern_night: int = Field(default=15, ge=0)
-    house_used: int = Field(default=80, ge=0)
-    away_from_home_night: int = Field(default=2, ge=0)
-    wish_night: int = Field(default=8, ge=0)
-    avoid_night: int = Field(default=50, ge=0)
-    conditional_night: int = Field(default=3, ge=0)
-    share_deviation_night: int = Field(default=0, ge=0)
+    stay: int = Field(default=20, ge=0, le=1_000_000)
+    single_night: int = Field(default=60, ge=0, le=1_000_000)
+    off_pattern_night: int = Field(default=15, ge=0, le=1_000_000)
+    house_used: int = Field(default=80, ge=0, le=1_000_000)
+    away_from_home_night: int = Field(default=2, ge=0, le=1_000_000)
+    wish_night: int = Field(default=8, ge=0, le=1_000_000)
+    avoid_night: int = Field(default=50, ge=0, le=1_000_000)
+    conditional_night: int = Field(default=3, ge=0, le=1_000_000)
+    share_deviation_night: int = Field(default=0, ge=0, le=1_000_000)
     """Per night a family's high-demand nights of one kind stray from its fair share beyond
     ``share_tolerance_nights`` (weekends, Christmas, Easter, 17 May, school breaks). Off (0) by
     default: with it, stage 2 of a Bergen house does not converge in its time share yet."""
-    share_tolerance_nights: int = Field(default=1, ge=0)
-    moved_night: int = Field(default=40, ge=0)
+    share_tolerance_nights: int = Field(default=1, ge=0, le=1_000_000)
+    moved_night: int = Field(default=40, ge=0, le=1_000_000)
     """Per night of the kept plan (``plan --keep``) that moves."""
 
 
@@ -50,7 +50,7 @@ class RoundConfig(BaseModel):
     end: dt.date
     acute_reserve: dict[str, int] = Field(default_factory=dict)
     time_limit: float = Field(default=60.0, gt=0)
-    seed: int = Field(default=1, ge=0)
+    seed: int = Field(default=1, ge=0, le=1_000_000)
     workers: int = Field(default=2, ge=1, le=64)
     method: Literal["auto", "monolithic", "decomposed"] = "auto"
     """``monolithic``: one CP-SAT model; ``decomposed``: house by house, then a mop-up;

@@ -248,3 +248,40 @@ def test_generate_writes_a_round_validate_accepts(tmp_path: Path) -> None:
     validated = run("validate", out)
     assert validated.exit_code == 0, validated.output
     assert "Input OK" in validated.output
+
+
+def test_plan_refuses_to_write_over_its_input(tmp_path: Path) -> None:
+    folder = tiny_folder(tmp_path / "round")
+    before = sorted(p.name for p in folder.iterdir())
+
+    result = run("plan", folder, "--out", folder, "--time-limit", "2", "--workers", "1")
+
+    assert result.exit_code == EXIT_BAD_INPUT, result.output
+    assert "input" in result.output
+    assert sorted(p.name for p in folder.iterdir()) == before
+
+
+def test_plan_refuses_a_non_empty_folder_that_is_not_a_plan(tmp_path: Path) -> None:
+    folder = tiny_folder(tmp_path / "round")
+    other = tmp_path / "documents"
+    other.mkdir()
+    (other / "notes.txt").write_text("keep me", encoding="utf-8")
+
+    result = run("plan", folder, "--out", other, "--time-limit", "2", "--workers", "1")
+
+    assert result.exit_code == EXIT_BAD_INPUT, result.output
+    assert (other / "notes.txt").read_text(encoding="utf-8") == "keep me"
+
+
+def test_validate_names_a_round_that_cannot_be_planned(tmp_path: Path) -> None:
+    barnebolig = house("bb1", places=1, kind="barnebolig", categories="5")
+    residents = [
+        child(cid, 7, category="5", level=6, interdisciplinary_assessment=True)
+        for cid in ("B0001", "B0002")
+    ]
+    folder = tiny_folder(tmp_path / "round", round_input([barnebolig], residents))
+
+    result = run("validate", folder)
+
+    assert result.exit_code == EXIT_BAD_INPUT, result.output
+    assert "B0001" in result.output and "B0002" in result.output

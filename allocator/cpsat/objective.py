@@ -129,7 +129,8 @@ def off_pattern_nights(
             continue
         want_weekend = child.pattern is Pattern.WEEKEND
         for key in v.by_child[child.idx]:
-            if inst.weekend_night[key[2]] != want_weekend:
+            # A night the family asked for is never "off pattern".
+            if inst.weekend_night[key[2]] != want_weekend and key[2] not in child.want_weight:
                 off.append(v.night[key])
     return Term("off_pattern_nights", w.off_pattern_night * sum(off), 2)
 

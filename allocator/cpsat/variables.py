@@ -92,8 +92,6 @@ def add_variables(
             else:
                 v.occupied_var[(c, n)] = model.new_constant(sum(fixed.get(k, 0) for k in keys))
         v.allocated[c] = model.new_int_var(0, child.granted, f"allocated_{c}")
-        model.add(
-            v.allocated[c]
-            == cp_model.LinearExpr.sum([y for (cc, _), y in v.occupied_var.items() if cc == c])
-        )
+        mine = [y for n in child.available if (y := v.occupied_var.get((c, n))) is not None]
+        model.add(v.allocated[c] == cp_model.LinearExpr.sum(mine))
     return v

@@ -814,6 +814,13 @@ def _config_checks(raw: _RawConfig, config: RoundConfig | None, tables: _Tables)
             column = f"acute_reserve.{house_id}"
             message = f"acute reserve {places} is more than the {house.places} places of the house"
             problems.append(Problem(raw.label, raw.rows.get(column), column, message))
+        if house is not None and places > 0 and house.kind.value == "barnebolig":
+            column = f"acute_reserve.{house_id}"
+            message = (
+                "an acute reserve in a barnebolig takes a bed from its residents; acute respite "
+                "goes through the respite houses"
+            )
+            problems.append(Problem(raw.label, raw.rows.get(column), column, message))
     return problems
 
 

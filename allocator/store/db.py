@@ -101,6 +101,7 @@ PUBLISH = "publish"
 _PG_LOCK_KEY = 0x616C6C6F63_7374  # "alloc" "st": the store's advisory lock on PostgreSQL
 _NATIONAL_ID = re.compile(r"(?<!\d)\d{6}\s?\d{5}(?!\d)")
 _BALANCE_DIGITS = 9
+_WHO_LENGTH = 100
 
 
 class StoreError(Exception):
@@ -458,6 +459,8 @@ class Store:
         why = why.strip()
         if not who:
             raise StoreError("say who publishes (--who)")
+        if len(who) > _WHO_LENGTH:
+            raise StoreError(f"--who is longer than {_WHO_LENGTH} characters")
         _check_pseudonymous(inp, bookings, why)
         _check_bookings(inp, bookings)
         input_hash, input_source = input_fingerprint(inp)
@@ -497,21 +500,20 @@ class Store:
                         for b in sorted(bookings)
                     ],
                 )
-            s.execute(
-                insert(RoundChild),
-                [
-                    {
-                        "version": version,
-                        "child_id": c.child_id,
-                        "granted": c.granted_nights,
-                        "allocated": allocated.get(c.child_id, 0),
-                        "pattern": str(c.pattern),
-                        "category": str(c.category),
-                        "level": c.level,
-                    }
-                    for c in inp.children
-                ],
-            )
+            children = [
+                {
+                    "version": version,
+                    "child_id": c.child_id,
+                    "granted": c.granted_nights,
+                    "allocated": allocated.get(c.child_id, 0),
+                    "pattern": str(c.pattern),
+                    "category": str(c.category),
+                    "level": c.level,
+                }
+                for c in inp.children
+            ]
+            if children:
+                s.execute(insert(RoundChild), children)
             rows = _balance_rows(inp, bookings, previous, version)
             if rows:
                 s.execute(insert(KindBalance), rows)
