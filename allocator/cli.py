@@ -171,7 +171,8 @@ def _balances(db: str | None) -> dict[str, dict[str, float]] | None:
     try:
         from allocator.store import open_store
 
-        balances = open_store(url).balances()
+        with open_store(url) as store:
+            balances = store.balances()
     except Exception as exc:  # the plan can be made without history; say why it was not used
         err.print(f"[yellow]warning:[/yellow] store not read ({exc}); no earlier balances used")
         return None
@@ -257,8 +258,11 @@ def generate(
 
 def _register_commands() -> None:
     from allocator.commands.explain_cmd import explain
+    from allocator.commands.store_cmds import history, publish
 
     app.command()(explain)
+    app.command()(publish)
+    app.command()(history)
 
 
 _register_commands()

@@ -100,7 +100,7 @@ def _find_stay(
 ) -> tuple[HouseIdx, list[NightIdx]] | None:
     inst = state.inst
     mine = state.booked[child.idx]
-    available = set(child.available)
+    available = {n for n in child.available if child.offered(n)}
     houses = sorted(
         child.candidates,
         key=lambda h: (

@@ -76,6 +76,12 @@ class ChildData:
     """High-demand nights got minus fair share in earlier rounds, per kind (from the store)."""
     reachable: int = -1
     """Available nights with a usable place in a candidate house (-1: not yet counted)."""
+    pattern_only: frozenset[NightIdx] | None = None
+    """When set, the only nights the child is offered: those of its pattern (weekend or
+    weekdays), because they are plenty for its grant (``pattern_nights_only``)."""
+
+    def offered(self, n: NightIdx) -> bool:
+        return self.pattern_only is None or n in self.pattern_only
 
     @property
     def target(self) -> int:
@@ -186,12 +192,33 @@ def sub_instance(
     )
 
 
+#: Pattern nights must number at least this many times the grant before a family is offered
+#: only those: otherwise the restriction could cost nights.
+PATTERN_HEADROOM = 2.0
+
+
+def _restrict_to_pattern(child: ChildData, nights: Sequence[dt.date]) -> ChildData:
+    """Offer a weekend (weekday) family only Friday and Saturday (Sunday–Thursday) nights when
+    there are plenty of them; pinned and wished-for nights are always offered."""
+    if child.is_resident or child.pattern not in (Pattern.WEEKEND, Pattern.WEEKDAYS):
+        return child
+    want_weekend = child.pattern is Pattern.WEEKEND
+    fits = {
+        n for n in child.available if (nights[n].weekday() in (FRIDAY, SATURDAY)) == want_weekend
+    }
+    if len(fits) < PATTERN_HEADROOM * child.granted:
+        return child
+    fits |= {n for _, n in child.pinned} | set(child.want_weight)
+    return replace(child, pattern_only=frozenset(fits))
+
+
 def count_reachable(child: ChildData, houses: Sequence[HouseData]) -> int:
     """Available nights on which some candidate house has a place open to the child."""
     return sum(
         1
         for n in child.available
-        if any(
+        if child.offered(n)
+        and any(
             houses[h].nightly_capacity[n] > 0 and (h, n) not in child.blocked
             for h in child.candidates
         )
@@ -384,6 +411,8 @@ def build_instance(
                 balance=dict((balances or {}).get(child.child_id, {})),
             )
         )
+    if inp.config.pattern_nights_only:
+        children = [_restrict_to_pattern(ch, inp.nights) for ch in children]
     children = [replace(ch, reachable=count_reachable(ch, houses)) for ch in children]
     child_idx = {ch.child_id: ch.idx for ch in children}
     pairs = sorted(

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from allocator.check import Figures, Violation, check_plan, compute_figures
+from allocator.explain import explain_wishes
 from allocator.instance import build_instance
 from allocator.io.atomic import atomic_output_dir, write_csv_rows, write_json
 from allocator.report.family import write_family_calendars, write_family_letters
@@ -103,6 +104,7 @@ def summary_dict(inp: RoundInput, outcome: RoundOutcome, params: SolveParams) ->
         "figures": outcome.figures.to_dict() if outcome.figures else None,
         "violations": [{"rule": str(v.rule), "message": v.message} for v in outcome.violations],
         "conflicts": r.conflicts,
+        "wishes": [w.to_dict() for w in explain_wishes(inp, r.bookings)] if r.bookings else [],
         "trace": [
             {
                 "stage": p.stage,

@@ -52,6 +52,9 @@ class RoundConfig(BaseModel):
     time_limit: float = Field(default=60.0, gt=0)
     seed: int = Field(default=1, ge=0, le=1_000_000)
     workers: int = Field(default=2, ge=1, le=64)
+    pattern_nights_only: bool = True
+    """Weekend families get only Friday and Saturday nights, weekday families only Sunday to
+    Thursday nights, whenever those nights hold twice the family's grant (else any night)."""
     method: Literal["auto", "monolithic", "decomposed"] = "auto"
     """``monolithic``: one CP-SAT model; ``decomposed``: house by house, then a mop-up;
     ``auto``: monolithic for small rounds, decomposed above 20,000 night variables."""

@@ -22,6 +22,10 @@ class Rule(StrEnum):
     R6_INCOMPATIBLE = "R6_INCOMPATIBLE"
     R7_PINS = "R7_PINS"
     UNKNOWN_ID = "UNKNOWN_ID"
+    # Shape rules the model keeps for the families (DOMAIN.md: "nights as few well-shaped
+    # stays"); the checker reports them as figures, not as violations of the guideline.
+    S1_MAX_STAY = "S1_MAX_STAY"
+    S2_ONE_HOUSE_PER_STAY = "S2_ONE_HOUSE_PER_STAY"
 
 
 RULE_TEXT: dict[Rule, str] = {
@@ -58,6 +62,14 @@ RULE_TEXT: dict[Rule, str] = {
     Rule.R7_PINS: (
         "A stay the coordinator pinned is kept, and a forbidden night is never booked "
         "(pins.csv; 'a re-run keeps every pin')."
+    ),
+    Rule.S1_MAX_STAY: (
+        "No stay longer than the family's pattern allows: weekend 3 nights, weekdays 5, "
+        "week and any 7 (stays 'in the family's pattern')."
+    ),
+    Rule.S2_ONE_HOUSE_PER_STAY: (
+        "A stay is in one house: a house change needs a night at home between "
+        "('children kept in a house they know')."
     ),
     Rule.UNKNOWN_ID: "Every booking names a known child and house and a night of the round.",
 }

@@ -63,7 +63,7 @@ def _fail_input(exc: InputError) -> typer.Exit:
 
 
 def _fail_store(message: str) -> typer.Exit:
-    err.print(f"[red]Store:[/red] {message}", highlight=False)
+    err.print(f"[red]Store:[/red] {escape(message)}", highlight=False)
     return typer.Exit(EXIT_REFUSED)
 
 
@@ -121,7 +121,7 @@ def publish(
     if violations:
         err.print(
             f"[red]Not published:[/red] the plan breaks {len(violations)} hard rule(s)"
-            f" (see `allocator check {input_path} {plan_dir}`):",
+            f" (see `allocator check {escape(str(input_path))} {escape(str(plan_dir))}`):",
             highlight=False,
         )
         for v in violations[:20]:
@@ -139,6 +139,7 @@ def publish(
     out.print(
         f"Published version {version}: round {inp.config.start} – {inp.config.end},"
         f" {len(bookings)} bed-nights for {families} families, in {url}",
+        markup=False,
         highlight=False,
     )
 

@@ -76,8 +76,8 @@ def add_incompatible(model: cp_model.CpModel, inst: Instance, v: Variables) -> N
 
 
 def add_max_stay(model: cp_model.CpModel, inst: Instance, v: Variables) -> None:
-    """Stays in the family's pattern: no stay longer than the pattern allows (weekend 3 nights,
-    weekdays 5, week and any 7). Any ``max_stay + 1`` consecutive nights hold a night at home."""
+    """Rule S1_MAX_STAY: "No stay longer than the family's pattern allows: weekend 3 nights,
+    weekdays 5, week and any 7." Any ``max_stay + 1`` consecutive nights hold a night at home."""
     for child in inst.children:
         if child.is_resident:
             continue
@@ -92,8 +92,8 @@ def add_max_stay(model: cp_model.CpModel, inst: Instance, v: Variables) -> None:
 
 
 def add_stay_in_one_house(model: cp_model.CpModel, inst: Instance, v: Variables) -> None:
-    """A stay is in one house: a child in house h on night n who stays on over night n + 1
-    sleeps in h that night too (a house change needs a night at home between)."""
+    """Rule S2_ONE_HOUSE_PER_STAY: "A stay is in one house: a house change needs a night at
+    home between." A child in house h on night n who stays on over night n + 1 sleeps in h."""
     for child in inst.children:
         if len(child.candidates) < 2:
             continue

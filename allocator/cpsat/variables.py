@@ -72,7 +72,7 @@ def add_variables(
         for h in child.candidates:
             capacity = inst.houses[h].nightly_capacity
             for n in child.available:
-                if capacity[n] <= 0 or (h, n) in child.blocked:
+                if capacity[n] <= 0 or (h, n) in child.blocked or not child.offered(n):
                     continue
                 key = (c, h, n)
                 if is_free:

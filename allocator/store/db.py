@@ -10,8 +10,10 @@
   ``lock_timeout``, reads in ``REPEATABLE READ`` snapshots.
 
 A second writer therefore waits for the first; if it waits longer than the timeout it gets a
-`StoreError` saying the store is busy. A write that fails or is killed half-way is rolled back
-by the database: the previous version stays as it was.
+`StoreError` saying the store is busy. (Other databases SQLAlchemy supports work with their
+default transactions and no store lock: a collision is refused with a `StoreError`.) A write
+that fails or is killed half-way is rolled back by the database: the previous version stays
+as it was.
 
 Balances: each round's `KindBalance` rows hold, per family and high-demand kind, the
 cumulative ``balance`` (nights got minus fair share, over every round so far). A round's

@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import os
 import pwd
+import shlex
 import shutil
 import socket
 import subprocess
@@ -138,14 +139,30 @@ def _start_server(base: Path) -> PgServer:
     raise RuntimeError(f"{last_error}\n{log[-2000:]}")
 
 
+def _stop_command(base: Path) -> list[str]:
+    return _as_server_user(
+        [str(PG_BIN / "pg_ctl"), "-D", str(base / "data"), "-m", "immediate", "-w", "stop"]
+    )
+
+
 def _stop_server(base: Path) -> None:
-    subprocess.run(
-        _as_server_user(
-            [str(PG_BIN / "pg_ctl"), "-D", str(base / "data"), "-m", "immediate", "-w", "stop"]
-        ),
-        capture_output=True,
-        timeout=60,
-        check=False,
+    subprocess.run(_stop_command(base), capture_output=True, timeout=60, check=False)
+
+
+def _watchdog(base: Path) -> subprocess.Popen[bytes]:
+    """A small shell that stops the server and removes its folder if this test process dies
+    without tearing down (killed, or its output pipe closed)."""
+    stop = " ".join(shlex.quote(a) for a in _stop_command(base))
+    script = (
+        f"while kill -0 {os.getpid()} 2>/dev/null; do sleep 1; done;"
+        f" {stop} >/dev/null 2>&1; rm -rf {shlex.quote(str(base))}"
+    )
+    return subprocess.Popen(
+        ["sh", "-c", script],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
     )
 
 
@@ -173,9 +190,12 @@ def pg_server() -> Iterator[PgServer]:
         _stop_server(base)
         shutil.rmtree(base, ignore_errors=True)
         pytest.fail(f"cannot start the PostgreSQL test server: {exc}", pytrace=False)
+    watchdog = _watchdog(base)
     try:
         yield server
     finally:
+        watchdog.kill()
+        watchdog.wait(timeout=10)
         _stop_server(base)
         shutil.rmtree(base, ignore_errors=True)
 

@@ -10,6 +10,7 @@ import stat
 from pathlib import Path
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -122,3 +123,25 @@ def test_bad_url_and_unreachable_server_are_one_line_errors(tmp_path: Path) -> N
         open_store("postgresql+psycopg://someone:secret@127.0.0.1:1/allocator", timeout=2)
     assert "secret" not in str(caught.value)
     assert "\n" not in str(caught.value)
+
+
+def test_migrations_run_down_and_up_again(store_url: str) -> None:
+    open_store(store_url).close()
+    # Without a connection the environment uses the URL (as for writing a new revision).
+    command.downgrade(alembic_config(store_url), "base")
+    engine = _engine(store_url)
+    try:
+        with engine.connect() as conn:
+            assert not TABLES & set(inspect(conn).get_table_names())
+    finally:
+        engine.dispose()
+    inp, bookings = first_round()
+    with open_store(store_url) as store:
+        assert store.publish(inp, bookings, who="tester", why="after a rebuild") == 1
+
+
+def test_in_memory_store() -> None:
+    inp, bookings = first_round()
+    with open_store("sqlite://") as store:
+        assert store.publish(inp, bookings, who="tester", why="memory") == 1
+        assert store.bookings(1) == sorted(bookings)
