@@ -197,6 +197,19 @@ def sub_instance(
 PATTERN_HEADROOM = 2.0
 
 
+def _capacity_suffices(children: Sequence[ChildData], houses: Sequence[HouseData], n: int) -> bool:
+    """Whether the respite houses' usable nights cover every grant. When they do not, nights
+    come before the rhythm: families are not held to their pattern's nights."""
+    usable = 0
+    for house in houses:
+        if house.is_barnebolig:
+            continue
+        total = sum(house.nightly_capacity)
+        usable += total if house.budget is None else min(total, house.budget)
+    wanted = sum(min(ch.granted, len(ch.available)) for ch in children if not ch.is_resident)
+    return wanted <= usable
+
+
 def _restrict_to_pattern(child: ChildData, nights: Sequence[dt.date]) -> ChildData:
     """Offer a weekend (weekday) family only Friday and Saturday (Sunday–Thursday) nights when
     there are plenty of them; pinned and wished-for nights are always offered."""
@@ -411,7 +424,7 @@ def build_instance(
                 balance=dict((balances or {}).get(child.child_id, {})),
             )
         )
-    if inp.config.pattern_nights_only:
+    if inp.config.pattern_nights_only and _capacity_suffices(children, houses, n):
         children = [_restrict_to_pattern(ch, inp.nights) for ch in children]
     children = [replace(ch, reachable=count_reachable(ch, houses)) for ch in children]
     child_idx = {ch.child_id: ch.idx for ch in children}

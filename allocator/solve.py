@@ -57,7 +57,7 @@ class SolveParams:
     time_limit: float = 60.0
     seed: int = 1
     workers: int = 2
-    stage1_share: float = 0.4
+    stage1_share: float = 0.5
     log_search: bool = False
     method: str = "auto"
     """``monolithic`` (one model), ``decomposed`` (house by house, then a mop-up) or ``auto``."""
@@ -184,6 +184,22 @@ def _hold_stage1_level(
     return total - slack, worst
 
 
+def _hold_level_of(rm: RoundModel, inst: Instance, plan: set[Key]) -> None:
+    """Stage 2 of a polish pass keeps ``plan``'s total nights and worst child share."""
+    v = rm.variables
+    rm.model.add(cp_model.LinearExpr.sum(list(v.allocated.values())) >= len(plan))
+    if v.worst_share is not None:
+        got: dict[int, int] = {}
+        for c, _h, _n in plan:
+            got[c] = got.get(c, 0) + 1
+        shares = [
+            100 * got.get(ch.idx, 0) // ch.target
+            for ch in inst.children
+            if ch.target > 0 and not ch.is_resident
+        ]
+        rm.model.add(v.worst_share >= min(min(shares, default=100), 100))
+
+
 def _meets(inst: Instance, plan: set[Key], floor: tuple[int, int | None]) -> bool:
     """Whether ``plan`` satisfies stage 2's floors on total nights and worst share."""
     total, worst = floor
@@ -211,8 +227,12 @@ def solve_monolithic(
     label: str = "",
     interrupt: _Interrupt | None = None,
     started: float | None = None,
+    stage2_only: bool = False,
 ) -> Result:
-    """Solve the round as one CP-SAT model; see the module docstring for the stages."""
+    """Solve the round as one CP-SAT model; see the module docstring for the stages.
+
+    With ``stage2_only`` (a polish pass) ``start_plan`` fixes stage 1's level: its nights and
+    worst share are floors, and all the time goes to stage 2 from that plan."""
     started = time.monotonic() if started is None else started
     local_start = time.monotonic()
     conflicts = diagnose(inst)
@@ -228,12 +248,17 @@ def solve_monolithic(
     stages: list[StageReport] = []
     stage_names = {1: "nights and fairness", 2: "stays, houses and wishes"}
     final_solver: cp_model.CpSolver | None = None
+    stages_to_run: tuple[int, ...] = (1, 2)
+    if stage2_only and start_plan is not None:
+        _hold_level_of(rm, inst, start_plan)
+        plan = set(start_plan)
+        stages_to_run = (2,)
     with _maybe_catch_ctrl_c(interrupt) as interrupt:
-        for stage in (1, 2):
+        for stage in stages_to_run:
             if interrupt.requested:
                 break
             elapsed = time.monotonic() - local_start
-            share = params.stage1_share if stage == 1 else 1.0
+            share = params.stage1_share if stage == 1 and len(stages_to_run) == 2 else 1.0
             budget = params.time_limit * share - elapsed
             if budget < MIN_STAGE_SECONDS and (stage == 2 or params.time_limit < 1.0):
                 # Too little time to presolve: keep the plan we have rather than overrun.
@@ -485,6 +510,7 @@ def _polish(
             label=f"polish {name}",
             interrupt=interrupt,
             started=started,
+            stage2_only=True,
         )
         stages.extend(result.stages)
         trace.extend(result.trace)
