@@ -15,18 +15,17 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from types import FrameType
 
 from ortools.sat.python import cp_model
 
-from allocator.assign import assign_houses
 from allocator.cpsat.build import RoundModel, build_round_model
 from allocator.cpsat.variables import Key
 from allocator.diagnose import diagnose, unexplained_infeasibility
 from allocator.evaluate import evaluate_terms
 from allocator.hint import greedy_plan
-from allocator.instance import Instance, SubInstance, sub_instance
+from allocator.instance import Instance
 from allocator.result import ProgressPoint, Result, SolveStatus, StageReport
 from models.config import ObjectiveWeights
 from models.outputs import Booking
@@ -89,7 +88,7 @@ class _Progress(cp_model.CpSolverSolutionCallback):
             self._fn(point)
 
 
-class _Interrupt:
+class Interrupt:
     def __init__(self) -> None:
         self.requested = False
         self.solver: cp_model.CpSolver | None = None
@@ -101,18 +100,18 @@ class _Interrupt:
 
 
 @contextmanager
-def _maybe_catch_ctrl_c(interrupt: _Interrupt | None) -> Iterator[_Interrupt]:
+def maybe_catch_ctrl_c(interrupt: Interrupt | None) -> Iterator[Interrupt]:
     """Use the caller's CTRL-C handler if it has one, else install ours."""
     if interrupt is not None:
         yield interrupt
         return
-    with _catch_ctrl_c() as own:
+    with catch_ctrl_c() as own:
         yield own
 
 
 @contextmanager
-def _catch_ctrl_c() -> Iterator[_Interrupt]:
-    interrupt = _Interrupt()
+def catch_ctrl_c() -> Iterator[Interrupt]:
+    interrupt = Interrupt()
     try:
         previous = signal.signal(signal.SIGINT, interrupt)
     except ValueError:  # not in the main thread: no CTRL-C handling
@@ -161,7 +160,7 @@ def _plan_of(rm: RoundModel, solver: cp_model.CpSolver) -> set[Key]:
     return {key for key, var in rm.variables.night.items() if solver.value(var)}
 
 
-def _bookings(inst: Instance, plan: set[Key]) -> list[Booking]:
+def bookings_of(inst: Instance, plan: set[Key]) -> list[Booking]:
     return sorted(
         Booking(inst.children[c].child_id, inst.houses[h].house_id, inst.nights[n])
         for c, h, n in plan
@@ -225,7 +224,7 @@ def solve_monolithic(
     *,
     start_plan: set[Key] | None = None,
     label: str = "",
-    interrupt: _Interrupt | None = None,
+    interrupt: Interrupt | None = None,
     started: float | None = None,
     stage2_only: bool = False,
 ) -> Result:
@@ -253,7 +252,7 @@ def solve_monolithic(
         _hold_level_of(rm, inst, start_plan)
         plan = set(start_plan)
         stages_to_run = (2,)
-    with _maybe_catch_ctrl_c(interrupt) as interrupt:
+    with maybe_catch_ctrl_c(interrupt) as interrupt:
         for stage in stages_to_run:
             if interrupt.requested:
                 break
@@ -316,7 +315,7 @@ def solve_monolithic(
             objective=float(sum(terms.values())),
             best_bound=float("nan"),
             wall_time=time.monotonic() - local_start,
-            bookings=_bookings(inst, plan),
+            bookings=bookings_of(inst, plan),
             stages=stages,
             trace=trace,
             term_values=terms,
@@ -328,7 +327,7 @@ def solve_monolithic(
         objective=last.objective,
         best_bound=last.best_bound,
         wall_time=time.monotonic() - local_start,
-        bookings=_bookings(inst, plan),
+        bookings=bookings_of(inst, plan),
         stages=stages,
         trace=trace,
         term_values=(
@@ -338,261 +337,6 @@ def solve_monolithic(
         ),
         interrupted=interrupt.requested,
     )
-
-
-def _keys_of(inst: Instance, sub: SubInstance, result: Result) -> set[Key]:
-    """A sub-problem's bookings as keys of the full instance."""
-    child_of = {inst.children[g].child_id: g for g in sub.to_global}
-    house_of = {h.house_id: h.idx for h in inst.houses}
-    return {
-        (child_of[b.child_id], house_of[b.house_id], inst.night_index(b.night))
-        for b in result.bookings
-    }
-
-
-def _groups(
-    inst: Instance, assignment: dict[int, int]
-) -> list[tuple[str, list[int], dict[int, tuple[int, ...]]]]:
-    """Barnebolig residents together; every other child with the house it was assigned."""
-    residents = [c.idx for c in inst.children if c.is_resident and c.candidates]
-    groups: list[tuple[str, list[int], dict[int, tuple[int, ...]]]] = []
-    if residents:
-        groups.append(("barnebolig", residents, {}))
-    by_house: dict[int, list[int]] = {}
-    for c, h in assignment.items():
-        by_house.setdefault(h, []).append(c)
-    for h, members in sorted(by_house.items(), key=lambda kv: -len(kv[1])):
-        candidates = {
-            c: (h, *sorted({p for p, _ in inst.children[c].pinned} - {h})) for c in members
-        }
-        groups.append((f"house {inst.houses[h].house_id}", members, candidates))
-    return groups
-
-
-def solve_decomposed(
-    inst: Instance,
-    weights: ObjectiveWeights,
-    params: SolveParams,
-    on_progress: ProgressFn | None = None,
-) -> Result:
-    """Assign each child a house, lay the nights house by house with the round's own model,
-    then give the children still short of their grant a second chance over all their candidate
-    houses with what capacity is left (the mop-up). Every sub-problem keeps every hard rule
-    and the plan stays valid after each one."""
-    started = time.monotonic()
-    conflicts = diagnose(inst)
-    if conflicts:
-        return Result(SolveStatus.INFEASIBLE, 0.0, 0.0, 0.0, conflicts=conflicts)
-    assignment = assign_houses(
-        inst,
-        time_limit=min(5.0, 0.08 * params.time_limit),
-        seed=params.seed,
-        workers=params.workers,
-    )
-    groups = _groups(inst, assignment)
-    plan: set[Key] = set()
-    stages: list[StageReport] = []
-    trace: list[ProgressPoint] = []
-    statuses: list[SolveStatus] = []
-    with _catch_ctrl_c() as interrupt:
-        house_deadline = started + 0.6 * params.time_limit
-        weight = {
-            name: sum(inst.children[c].target for c in members) for name, members, _ in groups
-        }
-        weight_left = max(1, sum(weight.values()))
-        for name, members, candidates in groups:
-            sub = sub_instance(inst, members, plan, candidates or None)
-            left = house_deadline - time.monotonic()
-            if interrupt.requested or left < MIN_STAGE_SECONDS:
-                # Stopped, or out of time: the groups not yet solved keep their greedy plan,
-                # so the plan is complete and valid.
-                plan |= {(sub.to_global[c], h, n) for c, h, n in greedy_plan(sub.instance)}
-                continue
-            # Each group's share of the time left, so that the groups together keep the limit.
-            limit = max(MIN_STAGE_SECONDS, left * weight[name] / weight_left)
-            weight_left = max(1, weight_left - weight[name])
-            result = solve_monolithic(
-                sub.instance,
-                weights,
-                replace(params, time_limit=limit),
-                on_progress,
-                label=name,
-                interrupt=interrupt,
-                started=started,
-            )
-            stages.extend(result.stages)
-            trace.extend(result.trace)
-            statuses.append(result.status)
-            if not result.status.has_plan:
-                return Result(
-                    result.status,
-                    0.0,
-                    0.0,
-                    time.monotonic() - started,
-                    stages=stages,
-                    conflicts=result.conflicts,
-                    method="decomposed",
-                )
-            plan |= _keys_of(inst, sub, result)
-        plan = _mop_up(
-            inst,
-            weights,
-            params,
-            assignment,
-            plan,
-            started,
-            interrupt,
-            on_progress,
-            stages,
-            trace,
-            statuses,
-        )
-        plan = _polish(
-            inst, weights, params, groups, plan, started, interrupt, on_progress, stages, trace
-        )
-    terms = evaluate_terms(inst, weights, plan)
-    # Optimal sub-problems do not prove the whole round optimal.
-    status = SolveStatus.FEASIBLE
-    return Result(
-        status=status,
-        objective=float(sum(terms.values())),
-        best_bound=float("nan"),
-        wall_time=time.monotonic() - started,
-        bookings=_bookings(inst, plan),
-        stages=stages,
-        trace=trace,
-        term_values=terms,
-        interrupted=interrupt.requested,
-        method="decomposed",
-    )
-
-
-def _polish(
-    inst: Instance,
-    weights: ObjectiveWeights,
-    params: SolveParams,
-    groups: list[tuple[str, list[int], dict[int, tuple[int, ...]]]],
-    plan: set[Key],
-    started: float,
-    interrupt: _Interrupt,
-    on_progress: ProgressFn | None,
-    stages: list[StageReport],
-    trace: list[ProgressPoint],
-) -> set[Key]:
-    """Time left over goes to the house groups again, each starting from its current plan, so
-    stay shape and wishes keep improving; a group's plan is replaced only by a plan at least
-    as good for the round's objective (CP-SAT keeps the hinted plan if it finds nothing better)."""
-    deadline = started + params.time_limit
-    houses_of: dict[int, set[int]] = {}
-    for c, h, _n in plan:
-        houses_of.setdefault(c, set()).add(h)
-    todo = [g for g in groups if g[2]]  # respite houses; residents stay as they are
-    weight_left = max(1, sum(len(m) for _, m, _ in todo))
-    for name, members, candidates in todo:
-        left = deadline - time.monotonic()
-        if interrupt.requested or left < 2.0:
-            break
-        # Children the mop-up moved into a second house stay as they are.
-        free = [c for c in members if houses_of.get(c, set()) <= set(candidates[c])]
-        limit = left * len(members) / weight_left
-        weight_left = max(1, weight_left - len(members))
-        if not free or limit < 1.0:
-            continue
-        sub = sub_instance(inst, free, plan, {c: candidates[c] for c in free})
-        local = {g: i for i, g in enumerate(sub.to_global)}
-        start_plan = {(local[c], h, n) for c, h, n in plan if c in local}
-        result = solve_monolithic(
-            sub.instance,
-            weights,
-            replace(params, time_limit=limit),
-            on_progress,
-            start_plan=start_plan,
-            label=f"polish {name}",
-            interrupt=interrupt,
-            started=started,
-            stage2_only=True,
-        )
-        stages.extend(result.stages)
-        trace.extend(result.trace)
-        if not result.status.has_plan:
-            continue
-        before = sum(evaluate_terms(sub.instance, weights, start_plan).values())
-        after = sum(result.term_values.values())
-        if after <= before:
-            plan = {k for k in plan if k[0] not in local} | _keys_of(inst, sub, result)
-    return plan
-
-
-def _children_who_can_gain(inst: Instance, plan: set[Key]) -> list[int]:
-    """Children short of their reachable grant with a free place on a night they are free."""
-    used: dict[tuple[int, int], int] = {}
-    budget_used: dict[int, int] = {}
-    mine: dict[int, set[int]] = {}
-    for c, h, n in plan:
-        used[(h, n)] = used.get((h, n), 0) + 1
-        budget_used[h] = budget_used.get(h, 0) + 1
-        mine.setdefault(c, set()).add(n)
-    gainers = []
-    for ch in inst.children:
-        booked = mine.get(ch.idx, set())
-        if ch.is_resident or ch.target <= len(booked):
-            continue
-        for h in ch.candidates:
-            house = inst.houses[h]
-            if house.budget is not None and budget_used.get(h, 0) >= house.budget:
-                continue
-            if any(
-                n not in booked and house.nightly_capacity[n] > used.get((h, n), 0)
-                for n in ch.available
-            ):
-                gainers.append(ch.idx)
-                break
-    return gainers
-
-
-def _mop_up(
-    inst: Instance,
-    weights: ObjectiveWeights,
-    params: SolveParams,
-    assignment: dict[int, int],
-    plan: set[Key],
-    started: float,
-    interrupt: _Interrupt,
-    on_progress: ProgressFn | None,
-    stages: list[StageReport],
-    trace: list[ProgressPoint],
-    statuses: list[SolveStatus],
-) -> set[Key]:
-    """Children below their reachable grant, re-solved over all their candidate houses."""
-    remaining = params.time_limit - (time.monotonic() - started)
-    short = _children_who_can_gain(inst, plan)
-    if not short or remaining < 1.0 or interrupt.requested:
-        return plan
-    candidates = {
-        c: (assignment[c], *[h for h in inst.children[c].candidates if h != assignment[c]][:2])
-        for c in short
-        if c in assignment
-    }
-    sub = sub_instance(inst, short, plan, candidates)
-    local = {g: i for i, g in enumerate(sub.to_global)}
-    start_plan = {(local[c], h, n) for c, h, n in plan if c in local}
-    result = solve_monolithic(
-        sub.instance,
-        weights,
-        replace(params, time_limit=remaining),
-        on_progress,
-        start_plan=start_plan,
-        label="mop-up",
-        interrupt=interrupt,
-        started=started,
-    )
-    stages.extend(result.stages)
-    trace.extend(result.trace)
-    if not result.status.has_plan:
-        return plan
-    statuses.append(result.status)
-    kept = {k for k in plan if k[0] not in local}
-    return kept | _keys_of(inst, sub, result)
 
 
 def solve_round(
@@ -607,6 +351,8 @@ def solve_round(
         night_variables = sum(len(c.available) * len(c.candidates) for c in inst.children)
         method = "monolithic" if night_variables <= AUTO_MONOLITHIC_MAX_VARIABLES else "decomposed"
     if method == "decomposed":
+        from allocator.decompose import solve_decomposed
+
         return solve_decomposed(inst, weights, params, on_progress)
     if method == "monolithic":
         return solve_monolithic(inst, weights, params, on_progress)

@@ -1,0 +1,273 @@
+"""The decomposed method: houses first, then the nights house by house, a mop-up and polish.
+
+Each child gets a house (`allocator.assign`); the nights are laid house by house with the
+round's own model on a sub-instance (everyone else's nights fixed and taken out of capacity);
+the children still short get a second chance over all their candidate houses (the mop-up);
+time left over polishes the houses' stays and wishes. Every step keeps every hard rule, so the
+plan is valid at every moment.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field, replace
+
+from allocator.assign import assign_houses
+from allocator.cpsat.variables import Key
+from allocator.diagnose import diagnose
+from allocator.evaluate import evaluate_terms
+from allocator.hint import greedy_plan
+from allocator.instance import ChildIdx, HouseIdx, Instance, SubInstance, sub_instance
+from allocator.result import ProgressPoint, Result, SolveStatus, StageReport
+from allocator.solve import (
+    MIN_STAGE_SECONDS,
+    Interrupt,
+    ProgressFn,
+    SolveParams,
+    bookings_of,
+    catch_ctrl_c,
+    solve_monolithic,
+)
+from models.config import ObjectiveWeights
+
+#: Share of the time limit for the first pass over the houses; the rest is for the mop-up
+#: and the polish.
+HOUSE_PASS_SHARE = 0.6
+
+
+@dataclass(frozen=True)
+class Group:
+    """Children solved together: one house's children, or all barnebolig residents."""
+
+    name: str
+    children: list[ChildIdx]
+    candidates: dict[ChildIdx, tuple[HouseIdx, ...]]
+    """Houses each child may use in this group; empty for residents (all barnebolig houses)."""
+
+
+def house_groups(inst: Instance, assignment: dict[ChildIdx, HouseIdx]) -> list[Group]:
+    """Barnebolig residents together; every other child with the house it was assigned (and
+    any house it is pinned to)."""
+    groups: list[Group] = []
+    residents = [c.idx for c in inst.children if c.is_resident and c.candidates]
+    if residents:
+        groups.append(Group("barnebolig", residents, {}))
+    by_house: dict[HouseIdx, list[ChildIdx]] = {}
+    for c, h in assignment.items():
+        by_house.setdefault(h, []).append(c)
+    for h, members in sorted(by_house.items(), key=lambda kv: -len(kv[1])):
+        candidates = {
+            c: (h, *sorted({p for p, _ in inst.children[c].pinned} - {h})) for c in members
+        }
+        groups.append(Group(f"house {inst.houses[h].house_id}", members, candidates))
+    return groups
+
+
+@dataclass
+class _Run:
+    """The state of one decomposed solve: the current plan and the reports so far."""
+
+    inst: Instance
+    weights: ObjectiveWeights
+    params: SolveParams
+    on_progress: ProgressFn | None
+    interrupt: Interrupt
+    started: float = field(default_factory=time.monotonic)
+    plan: set[Key] = field(default_factory=set)
+    stages: list[StageReport] = field(default_factory=list)
+    trace: list[ProgressPoint] = field(default_factory=list)
+
+    def left(self, until_share: float = 1.0) -> float:
+        return self.started + until_share * self.params.time_limit - time.monotonic()
+
+    def solve(
+        self,
+        children: list[ChildIdx],
+        candidates: dict[ChildIdx, tuple[HouseIdx, ...]] | None,
+        time_limit: float,
+        label: str,
+        *,
+        from_current: bool = False,
+        stage2_only: bool = False,
+    ) -> tuple[SubInstance, Result, set[Key] | None]:
+        """Re-solve ``children`` with everyone else's nights fixed."""
+        sub = sub_instance(self.inst, children, self.plan, candidates or None)
+        start = self.current_of(sub) if from_current else None
+        result = solve_monolithic(
+            sub.instance,
+            self.weights,
+            replace(self.params, time_limit=time_limit),
+            self.on_progress,
+            start_plan=start,
+            label=label,
+            interrupt=self.interrupt,
+            started=self.started,
+            stage2_only=stage2_only,
+        )
+        self.stages.extend(result.stages)
+        self.trace.extend(result.trace)
+        return sub, result, start
+
+    def current_of(self, sub: SubInstance) -> set[Key]:
+        """The sub-problem's children's current nights, in the sub-problem's indices."""
+        local = {g: i for i, g in enumerate(sub.to_global)}
+        return {(local[c], h, n) for c, h, n in self.plan if c in local}
+
+    def take(self, sub: SubInstance, local_plan: set[Key]) -> None:
+        """Replace the sub-problem's children's nights by ``local_plan``."""
+        freed = set(sub.to_global)
+        kept = {k for k in self.plan if k[0] not in freed}
+        self.plan = kept | {(sub.to_global[c], h, n) for c, h, n in local_plan}
+
+
+def _local_plan(inst: Instance, sub: SubInstance, result: Result) -> set[Key]:
+    child_of = {inst.children[g].child_id: i for i, g in enumerate(sub.to_global)}
+    house_of = {h.house_id: h.idx for h in inst.houses}
+    return {
+        (child_of[b.child_id], house_of[b.house_id], inst.night_index(b.night))
+        for b in result.bookings
+    }
+
+
+def _house_pass(run: _Run, groups: list[Group]) -> Result | None:
+    """Lay each group's nights in its share of the time; a group whose time is gone keeps its
+    greedy plan. Returns a failed result if a group has no plan at all."""
+    weight = {g.name: sum(run.inst.children[c].target for c in g.children) for g in groups}
+    weight_left = max(1, sum(weight.values()))
+    for group in groups:
+        left = run.left(HOUSE_PASS_SHARE)
+        if run.interrupt.requested or left < MIN_STAGE_SECONDS:
+            sub = sub_instance(run.inst, group.children, run.plan, group.candidates or None)
+            run.take(sub, greedy_plan(sub.instance))
+            continue
+        limit = max(MIN_STAGE_SECONDS, left * weight[group.name] / weight_left)
+        weight_left = max(1, weight_left - weight[group.name])
+        sub, result, _ = run.solve(group.children, group.candidates, limit, group.name)
+        if not result.status.has_plan:
+            return result
+        run.take(sub, _local_plan(run.inst, sub, result))
+    return None
+
+
+def children_who_can_gain(inst: Instance, plan: set[Key]) -> list[ChildIdx]:
+    """Children short of their reachable grant with a free place on a night they are free."""
+    used: dict[tuple[int, int], int] = {}
+    budget_used: dict[int, int] = {}
+    mine: dict[int, set[int]] = {}
+    for c, h, n in plan:
+        used[(h, n)] = used.get((h, n), 0) + 1
+        budget_used[h] = budget_used.get(h, 0) + 1
+        mine.setdefault(c, set()).add(n)
+    gainers = []
+    for ch in inst.children:
+        booked = mine.get(ch.idx, set())
+        if ch.is_resident or ch.target <= len(booked):
+            continue
+        for h in ch.candidates:
+            house = inst.houses[h]
+            if house.budget is not None and budget_used.get(h, 0) >= house.budget:
+                continue
+            if any(
+                n not in booked and house.nightly_capacity[n] > used.get((h, n), 0)
+                for n in ch.available
+            ):
+                gainers.append(ch.idx)
+                break
+    return gainers
+
+
+def _mop_up(run: _Run, assignment: dict[ChildIdx, HouseIdx]) -> None:
+    """Children below their reachable grant, re-solved over their assigned house and up to two
+    other candidate houses with the capacity left."""
+    short = children_who_can_gain(run.inst, run.plan)
+    left = run.left()
+    if not short or left < 1.0 or run.interrupt.requested:
+        return
+    candidates = {
+        c: (assignment[c], *[h for h in run.inst.children[c].candidates if h != assignment[c]][:2])
+        for c in short
+        if c in assignment
+    }
+    # Half of what is left: the polish needs time too.
+    sub, result, _ = run.solve(short, candidates, left / 2, "mop-up", from_current=True)
+    if result.status.has_plan:
+        run.take(sub, _local_plan(run.inst, sub, result))
+
+
+def _polish(run: _Run, groups: list[Group]) -> None:
+    """Time left over goes to the house groups again, each starting from its current plan and
+    holding its nights and worst share, so stay shape and wishes keep improving. A group's plan
+    is replaced only by one at least as good for the round's objective."""
+    houses_of: dict[int, set[int]] = {}
+    for c, h, _n in run.plan:
+        houses_of.setdefault(c, set()).add(h)
+    todo = [g for g in groups if g.candidates]  # respite houses; residents stay as they are
+    weight_left = max(1, sum(len(g.children) for g in todo))
+    for group in todo:
+        left = run.left()
+        if run.interrupt.requested or left < 2.0:
+            return
+        # Children the mop-up moved into a second house stay as they are.
+        free = [c for c in group.children if houses_of.get(c, set()) <= set(group.candidates[c])]
+        limit = left * len(group.children) / weight_left
+        weight_left = max(1, weight_left - len(group.children))
+        if not free or limit < 1.0:
+            continue
+        candidates = {c: group.candidates[c] for c in free}
+        sub, result, start = run.solve(
+            free, candidates, limit, f"polish {group.name}", from_current=True, stage2_only=True
+        )
+        if not result.status.has_plan or start is None:
+            continue
+        before = sum(evaluate_terms(sub.instance, run.weights, start).values())
+        if sum(result.term_values.values()) <= before:
+            run.take(sub, _local_plan(run.inst, sub, result))
+
+
+def solve_decomposed(
+    inst: Instance,
+    weights: ObjectiveWeights,
+    params: SolveParams,
+    on_progress: ProgressFn | None = None,
+) -> Result:
+    """Solve the round house by house (see the module docstring)."""
+    started = time.monotonic()
+    conflicts = diagnose(inst)
+    if conflicts:
+        return Result(SolveStatus.INFEASIBLE, 0.0, 0.0, 0.0, conflicts=conflicts)
+    with catch_ctrl_c() as interrupt:
+        run = _Run(inst, weights, params, on_progress, interrupt, started)
+        assignment = assign_houses(
+            inst,
+            time_limit=min(5.0, 0.08 * params.time_limit),
+            seed=params.seed,
+            workers=params.workers,
+        )
+        groups = house_groups(inst, assignment)
+        failed = _house_pass(run, groups)
+        if failed is not None:
+            return Result(
+                failed.status,
+                0.0,
+                0.0,
+                time.monotonic() - started,
+                stages=run.stages,
+                conflicts=failed.conflicts,
+                method="decomposed",
+            )
+        _mop_up(run, assignment)
+        _polish(run, groups)
+    terms = evaluate_terms(inst, weights, run.plan)
+    return Result(
+        # Optimal sub-problems do not prove the whole round optimal.
+        status=SolveStatus.FEASIBLE,
+        objective=float(sum(terms.values())),
+        best_bound=float("nan"),
+        wall_time=time.monotonic() - started,
+        bookings=bookings_of(inst, run.plan),
+        stages=run.stages,
+        trace=run.trace,
+        term_values=terms,
+        interrupted=interrupt.requested,
+        method="decomposed",
+    )
