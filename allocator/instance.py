@@ -23,7 +23,7 @@ ChildIdx = int
 HouseIdx = int
 NightIdx = int
 
-FRIDAY, SATURDAY = 4, 5
+FRIDAY, SATURDAY, SUNDAY = 4, 5, 6
 
 #: Longest stay (nights) the family's pattern allows; barnebolig residents have no limit.
 MAX_STAY: dict[Pattern, int] = {
@@ -211,8 +211,9 @@ def _capacity_suffices(children: Sequence[ChildData], houses: Sequence[HouseData
 
 
 def _restrict_to_pattern(child: ChildData, nights: Sequence[dt.date]) -> ChildData:
-    """Offer a weekend (weekday) family only Friday and Saturday (Sunday–Thursday) nights when
-    there are plenty of them; pinned and wished-for nights are always offered."""
+    """Offer a weekend family only Friday, Saturday and Sunday nights (a weekday family only
+    Sunday–Thursday nights) when its pattern's nights are plenty; pinned and wished-for nights
+    are always offered."""
     if child.is_resident or child.pattern not in (Pattern.WEEKEND, Pattern.WEEKDAYS):
         return child
     want_weekend = child.pattern is Pattern.WEEKEND
@@ -221,8 +222,13 @@ def _restrict_to_pattern(child: ChildData, nights: Sequence[dt.date]) -> ChildDa
     }
     if len(fits) < PATTERN_HEADROOM * child.granted:
         return child
-    fits |= {n for _, n in child.pinned} | set(child.want_weight)
-    return replace(child, pattern_only=frozenset(fits))
+    offered = set(fits)
+    if want_weekend:
+        # Sunday nights too (at the off-pattern cost): an odd grant can end in a 3-night
+        # Friday–Sunday stay instead of a single night.
+        offered |= {n for n in child.available if nights[n].weekday() == SUNDAY}
+    offered |= {n for _, n in child.pinned} | set(child.want_weight)
+    return replace(child, pattern_only=frozenset(offered))
 
 
 def count_reachable(child: ChildData, houses: Sequence[HouseData]) -> int:
