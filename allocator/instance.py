@@ -393,6 +393,9 @@ def build_instance(
             return (0 if h == home else 1, 1 if h in cond else 0, pressure[h])
 
         pinned, forbidden = _pins(inp, child, house_idx, eligible[c])
+        if inp.config.avoid_dates_hard:
+            avoid = _wish_weights(inp, child, WishKind.AVOID, set(available))
+            forbidden |= {(h, n) for h in eligible[c] for n in avoid} - pinned
         pinned_houses = {h for h, _ in pinned}
 
         def pinned_first(

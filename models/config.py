@@ -52,6 +52,8 @@ class RoundConfig(BaseModel):
     time_limit: float = Field(default=60.0, gt=0)
     seed: int = Field(default=1, ge=0, le=1_000_000)
     workers: int = Field(default=2, ge=1, le=64)
+    avoid_dates_hard: bool = True
+    """A family's avoid-dates (wishes.csv, kind avoid) are never booked unless pinned."""
     pattern_nights_only: bool = True
     """Weekend families get only Friday and Saturday nights, weekday families only Sunday to
     Thursday nights, whenever those nights hold twice the family's grant (else any night) and
