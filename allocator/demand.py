@@ -87,10 +87,12 @@ class KindShare:
         return self.got - self.share
 
 
-def share_group(pattern: str, kind: str) -> str:
-    """Families share weekends with families of the same pattern (a weekend family is meant to
-    get mostly weekends); holidays are shared among all families."""
-    return pattern if kind == "weekend" else "all"
+def measured_kinds(pattern: str) -> tuple[str, ...]:
+    """The kinds a family's fair share is measured for: weekend and weekday families get (or
+    skip) weekends by their pattern, so their weekends are not measured; holidays always are."""
+    if pattern in ("weekend", "weekdays"):
+        return tuple(k for k in DEMAND_KINDS if k != "weekend")
+    return DEMAND_KINDS
 
 
 def fair_shares(
@@ -98,32 +100,42 @@ def fair_shares(
     bookings: Sequence[Booking],
     balance: Mapping[str, Mapping[str, float]] | None = None,
 ) -> dict[str, dict[str, KindShare]]:
-    """Each family's nights of each high-demand kind and its share: the nights of that kind its
-    group got, times the family's grant over the group's grants ("a family with twice the nights
-    gets about twice the weekends"). ``balance`` (got − share from earlier rounds) is subtracted
-    from the share, so a family that got less last time is owed more now. Barnebolig residents
-    are not counted: they live there every night."""
+    """Each family's nights of each high-demand kind and its fair share of them: its nights
+    times the share of its available nights that are of that kind ("a family with twice the
+    nights gets about twice the weekends", as the calendar has them). ``balance`` (got − share
+    from earlier rounds) is subtracted from the share, so a family that got less last time is
+    owed more now. Barnebolig residents are not counted: they live there every night."""
     kinds = demand_nights(inp.nights, inp.calendar)
     start = inp.config.start
     families = [c for c in inp.children if c.level != 6 and c.granted_nights > 0]
-    by_child: dict[str, set[int]] = {c.child_id: set() for c in families}
+    booked: dict[str, set[int]] = {c.child_id: set() for c in families}
     for b in bookings:
-        if b.child_id in by_child:
-            by_child[b.child_id].add((b.night - start).days)
-    result: dict[str, dict[str, KindShare]] = {c.child_id: {} for c in families}
-    for kind, nights in kinds.items():
-        if not nights:
-            continue
-        got = {cid: len(mine & nights) for cid, mine in by_child.items()}
-        groups: dict[str, list[Child]] = {}
-        for c in families:
-            groups.setdefault(share_group(str(c.pattern), kind), []).append(c)
-        for members in groups.values():
-            total_got = sum(got[c.child_id] for c in members)
-            total_granted = sum(c.granted_nights for c in members)
-            for c in members:
-                share = total_got * c.granted_nights / total_granted
-                if balance:
-                    share -= balance.get(c.child_id, {}).get(kind, 0.0)
-                result[c.child_id][kind] = KindShare(got[c.child_id], share)
+        if b.child_id in booked:
+            booked[b.child_id].add((b.night - start).days)
+    result: dict[str, dict[str, KindShare]] = {}
+    for child in families:
+        available = _available(inp, child)
+        mine = booked[child.child_id]
+        result[child.child_id] = {}
+        for kind in measured_kinds(str(child.pattern)):
+            of_kind = len(kinds[kind] & available)
+            if of_kind == 0 or not available:
+                continue
+            share = len(mine) * of_kind / len(available)
+            if balance:
+                share -= balance.get(child.child_id, {}).get(kind, 0.0)
+            result[child.child_id][kind] = KindShare(len(mine & kinds[kind]), share)
     return result
+
+
+def _available(inp: RoundInput, child: Child) -> set[int]:
+    """Night indices inside the round and the vedtak and not unavailable."""
+    away: set[dt.date] = set()
+    for u in inp.unavailable:
+        if u.child_id == child.child_id:
+            away.update(u.nights())
+    return {
+        i
+        for i, night in enumerate(inp.nights)
+        if child.vedtak_from <= night <= child.vedtak_to and night not in away
+    }

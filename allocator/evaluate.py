@@ -94,40 +94,24 @@ def evaluate_terms(
 def _fair_share_deviation(inst: Instance, nights: dict[int, set[int]]) -> int | None:
     """Nights beyond tolerance by which families stray from their fair share (see
     `allocator.cpsat.objective.fair_share`); None when the term has nothing to measure."""
-    from allocator.demand import share_group
+    from allocator.demand import measured_kinds
 
-    families = [c for c in inst.children if not c.is_resident and c.granted > 0]
     total_dev = 0
     measured = False
-    for kind, kind_nights in inst.demand.items():
-        groups: dict[str, list] = {}
-        for child in families:
-            groups.setdefault(share_group(str(child.pattern), kind), []).append(child)
-        for members in groups.values():
-            # Only nights the model has a variable for can count (a night with a place).
-            usable = {c.idx: set(kind_nights) & set(c.available) for c in members}
-            if not any(_has_place(inst, c, usable[c.idx]) for c in members):
+    for child in inst.children:
+        if child.is_resident or child.granted <= 0 or not child.available:
+            continue
+        available = set(child.available)
+        scale = 10 * len(available)
+        mine = nights[child.idx]
+        for kind in measured_kinds(str(child.pattern)):
+            of_kind = inst.demand.get(kind, frozenset()) & available
+            if not of_kind:
                 continue
             measured = True
-            got = {c.idx: len(nights[c.idx] & kind_nights) for c in members}
-            total = sum(got.values())
-            total_granted = sum(c.granted for c in members)
-            scale = 10 * total_granted
-            for c in members:
-                balance = round(10 * c.balance.get(kind, 0.0)) * total_granted
-                gap = scale * got[c.idx] - 10 * c.granted * total + balance
-                excess = abs(gap) - scale * inst.share_tolerance
-                if excess > 0:
-                    total_dev += -(-excess // scale)
+            balance = round(scale * child.balance.get(kind, 0.0))
+            gap = scale * len(mine & of_kind) - 10 * len(of_kind) * len(mine) + balance
+            excess = abs(gap) - scale * inst.share_tolerance
+            if excess > 0:
+                total_dev += -(-excess // scale)
     return total_dev if measured else None
-
-
-def _has_place(inst: Instance, child: object, nights: set[int]) -> bool:
-    from allocator.instance import ChildData
-
-    assert isinstance(child, ChildData)
-    return any(
-        inst.houses[h].nightly_capacity[n] > 0 and (h, n) not in child.blocked
-        for h in child.candidates
-        for n in nights
-    )

@@ -35,7 +35,8 @@ class ObjectiveWeights(BaseModel):
     share_deviation_night: int = Field(default=0, ge=0, le=1_000_000)
     """Per night a family's high-demand nights of one kind stray from its fair share beyond
     ``share_tolerance_nights`` (weekends, Christmas, Easter, 17 May, school breaks). Off (0) by
-    default: with it, stage 2 of a Bergen house does not converge in its time share yet."""
+    default: at 10 on Bergen (60 s) it lifts families within ±1 of their share from 14% to 23%
+    but single-night stays rise from 2.0% to 3.2% and fewer wishes are met."""
     share_tolerance_nights: int = Field(default=1, ge=0, le=1_000_000)
     moved_night: int = Field(default=40, ge=0, le=1_000_000)
     """Per night of the kept plan (``plan --keep``) that moves."""

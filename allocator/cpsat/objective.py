@@ -207,43 +207,37 @@ def fair_share(
     model: cp_model.CpModel, inst: Instance, v: Variables, w: ObjectiveWeights
 ) -> Term | None:
     """Weekends and holidays shared fairly ("likebehandling"): each family's nights of each
-    high-demand kind follow its grant ("a family with twice the nights gets about twice the
-    weekends"), within ``share_tolerance_nights``. The share of family c of kind k is
-    ``T_k · granted_c / G`` − its balance from earlier rounds, where ``T_k`` is the kind's nights
-    given to c's group and ``G`` the group's grants. A family that got less last time comes
-    first this time. Weekends are shared within families of the same pattern."""
+    high-demand kind follow its nights ("a family with twice the nights gets about twice the
+    weekends"): share = its nights × the share of its available nights that are of that kind,
+    minus its balance from earlier rounds (a family that got less last time comes first now).
+    Each night beyond ``share_tolerance_nights`` costs. See `allocator.demand.fair_shares`."""
     if w.share_deviation_night <= 0 or not inst.demand:
         return None
-    from allocator.demand import share_group
+    from allocator.demand import measured_kinds
 
     deviations = []
-    families = [c for c in inst.children if not c.is_resident and c.granted > 0]
-    for kind, nights in inst.demand.items():
-        groups: dict[str, list] = {}
-        for child in families:
-            groups.setdefault(share_group(str(child.pattern), kind), []).append(child)
-        for name, members in groups.items():
-            got = {
-                c.idx: [y for n in nights if (y := v.occupied(c.idx, n)) is not None]
-                for c in members
-            }
-            if not any(got.values()):
+    for child in inst.children:
+        if child.is_resident or child.granted <= 0 or not child.available:
+            continue
+        available = set(child.available)
+        scale = 10 * len(available)
+        for kind in measured_kinds(str(child.pattern)):
+            of_kind = sorted(inst.demand.get(kind, frozenset()) & available)
+            if not of_kind:
                 continue
-            total_granted = sum(c.granted for c in members)
-            most = sum(len(g) for g in got.values())
-            total = model.new_int_var(0, most, f"kind_{kind}_{name}")
-            model.add(total == cp_model.LinearExpr.sum([y for g in got.values() for y in g]))
-            for c in members:
-                # Scaled by 10·G to keep integers: 10·G·got − 10·granted·T + 10·G·balance.
-                scale = 10 * total_granted
-                balance = round(10 * c.balance.get(kind, 0.0)) * total_granted
-                mine = cp_model.LinearExpr.sum(got[c.idx]) if got[c.idx] else 0
-                gap = scale * mine - 10 * c.granted * total + balance
-                dev = model.new_int_var(0, len(nights) + 1000, f"dev_{kind}_{c.idx}")
-                slack = scale * inst.share_tolerance
-                model.add(scale * dev >= gap - slack)
-                model.add(scale * dev >= -gap - slack)
-                deviations.append(dev)
+            got = [y for n in of_kind if (y := v.occupied(child.idx, n)) is not None]
+            # 10·A·got − 10·K·allocated + 10·A·balance, with A available and K kind nights.
+            balance = round(scale * child.balance.get(kind, 0.0))
+            gap = (
+                scale * cp_model.LinearExpr.sum(got)
+                - 10 * len(of_kind) * v.allocated[child.idx]
+                + balance
+            )
+            dev = model.new_int_var(0, len(of_kind) + 1000, f"dev_{kind}_{child.idx}")
+            slack = scale * inst.share_tolerance
+            model.add(scale * dev >= gap - slack)
+            model.add(scale * dev >= -gap - slack)
+            deviations.append(dev)
     if not deviations:
         return None
     return Term("fair_share", w.share_deviation_night * cp_model.LinearExpr.sum(deviations), 2)
