@@ -6,11 +6,10 @@ input folder is a tiny round written with the factories; bookings.csv is written
 
 from __future__ import annotations
 
-import pytest
-
 import datetime as dt
 from pathlib import Path
 
+import pytest
 import typer
 from store_helpers import first_round, second_round
 from typer.testing import CliRunner, Result

@@ -10,7 +10,7 @@ from factories import child, house, round_input
 from store_helpers import book, first_round, second_round, week_round
 
 from allocator.demand import DEMAND_KINDS, fair_shares
-from allocator.store import FamilyBalance, StoreError, families_owed_first, open_store
+from allocator.store import StoreError, families_owed_first, open_store
 from models.outputs import Booking
 
 
