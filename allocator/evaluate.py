@@ -11,7 +11,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 from allocator.cpsat.variables import Key
-from allocator.instance import Instance
+from allocator.instance import ChildData, Instance
 from models.config import ObjectiveWeights
 from models.inputs import Pattern
 
@@ -80,6 +80,9 @@ def evaluate_terms(
             terms[name] = weight * count
     if any(ch.want_weight or ch.avoid_weight for ch in inst.children):
         terms["wishes"] = wish
+    met = _wishes_met(inst, nights)
+    if w.wish_met > 0 and met is not None:
+        terms["wishes_met"] = -w.wish_met * met
     fair = _fair_share_deviation(inst, nights)
     if w.share_deviation_night > 0 and fair is not None:
         terms["fair_share"] = w.share_deviation_night * fair
@@ -89,6 +92,28 @@ def evaluate_terms(
         )
         terms["moved_nights"] = w.moved_night * moved
     return terms
+
+
+def _has_night_variable(inst: Instance, child: ChildData, n: int) -> bool:
+    return child.offered(n) and any(
+        inst.houses[h].nightly_capacity[n] > 0 and (h, n) not in child.blocked
+        for h in child.candidates
+    )
+
+
+def _wishes_met(inst: Instance, nights: dict[int, set[int]]) -> int | None:
+    """Weighted want-wishes met in full, counting only wishes the model can meet (see
+    `allocator.cpsat.objective.wishes_met`); None when there is none."""
+    total = 0
+    measured = False
+    for child in inst.children:
+        for wish_nights, weight in child.want_wishes:
+            if weight <= 0 or not all(_has_night_variable(inst, child, n) for n in wish_nights):
+                continue
+            measured = True
+            if all(n in nights[child.idx] for n in wish_nights):
+                total += weight
+    return total if measured else None
 
 
 def _fair_share_deviation(inst: Instance, nights: dict[int, set[int]]) -> int | None:

@@ -64,6 +64,8 @@ class ChildData:
     """The eligible houses the model offers (home house and the best-fitting others)."""
     home_house: HouseIdx | None
     want_weight: dict[NightIdx, int] = field(default_factory=dict)
+    want_wishes: tuple[tuple[tuple[NightIdx, ...], int], ...] = ()
+    """Each want-wish as (its available nights, its weight)."""
     avoid_weight: dict[NightIdx, int] = field(default_factory=dict)
     blocked: frozenset[tuple[HouseIdx, NightIdx]] = frozenset()
     """House-nights closed to this child: forbidden in pins.csv, or, in a sub-problem, an
@@ -294,6 +296,20 @@ def _wish_weights(
     return weights
 
 
+def _want_wishes(
+    inp: RoundInput, child: Child, available: set[NightIdx]
+) -> tuple[tuple[tuple[NightIdx, ...], int], ...]:
+    start = inp.config.start
+    found = []
+    for w in inp.wishes:
+        if w.child_id != child.child_id or w.kind is not WishKind.WANT:
+            continue
+        nights = tuple(i for night in w.nights() if (i := (night - start).days) in available)
+        if nights:
+            found.append((nights, w.weight))
+    return tuple(found)
+
+
 def _house_pressure(
     houses: Sequence[HouseData], eligible: dict[int, tuple[HouseIdx, ...]], granted: dict[int, int]
 ) -> dict[HouseIdx, float]:
@@ -422,6 +438,7 @@ def build_instance(
                 candidates=tuple(ordered[:limit]),
                 home_house=home,
                 want_weight=_wish_weights(inp, child, WishKind.WANT, avail_set),
+                want_wishes=_want_wishes(inp, child, avail_set),
                 avoid_weight=_wish_weights(inp, child, WishKind.AVOID, avail_set),
                 blocked=forbidden,
                 pinned=pinned,

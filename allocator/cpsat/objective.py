@@ -188,6 +188,29 @@ def wishes(
     return Term("wishes", cp_model.LinearExpr.sum(parts), 2)
 
 
+def wishes_met(
+    model: cp_model.CpModel, inst: Instance, v: Variables, w: ObjectiveWeights
+) -> Term | None:
+    """Families' wishes met: a want-wish counts as met only when the child has every night of
+    it, so a whole wish earns a bonus on top of its nights."""
+    if w.wish_met <= 0:
+        return None
+    rewards = []
+    for child in inst.children:
+        for nights, weight in child.want_wishes:
+            present = [v.occupied(child.idx, n) for n in nights]
+            if not present or any(y is None for y in present) or weight <= 0:
+                continue
+            met = model.new_bool_var(f"wish_{child.idx}_{nights[0]}")
+            for y in present:
+                assert y is not None
+                model.add_implication(met, y)
+            rewards.append(weight * met)
+    if not rewards:
+        return None
+    return Term("wishes_met", -w.wish_met * cp_model.LinearExpr.sum(rewards), 2)
+
+
 def conditional_placements(
     model: cp_model.CpModel, inst: Instance, v: Variables, w: ObjectiveWeights
 ) -> Term | None:
@@ -269,6 +292,7 @@ ALL_TERMS: tuple[TermBuilder, ...] = (
     houses_used,
     away_from_home,
     wishes,
+    wishes_met,
     conditional_placements,
     fair_share,
     moved_nights,
