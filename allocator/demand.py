@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from allocator.calendar import bergen_school_holidays, easter_sunday
-from models.inputs import CalendarDay, Child
+from models.inputs import CalendarDay
 from models.outputs import Booking
 from models.round_input import RoundInput
 
@@ -114,7 +114,7 @@ def fair_shares(
             booked[b.child_id].add((b.night - start).days)
     result: dict[str, dict[str, KindShare]] = {}
     for child in families:
-        available = _available(inp, child)
+        available = set(inp.available_nights(child))
         mine = booked[child.child_id]
         result[child.child_id] = {}
         for kind in measured_kinds(str(child.pattern)):
@@ -126,16 +126,3 @@ def fair_shares(
                 share -= balance.get(child.child_id, {}).get(kind, 0.0)
             result[child.child_id][kind] = KindShare(len(mine & kinds[kind]), share)
     return result
-
-
-def _available(inp: RoundInput, child: Child) -> set[int]:
-    """Night indices inside the round and the vedtak and not unavailable."""
-    away: set[dt.date] = set()
-    for u in inp.unavailable:
-        if u.child_id == child.child_id:
-            away.update(u.nights())
-    return {
-        i
-        for i, night in enumerate(inp.nights)
-        if child.vedtak_from <= night <= child.vedtak_to and night not in away
-    }

@@ -11,7 +11,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 from allocator.cpsat.variables import Key
-from allocator.instance import ChildData, Instance
+from allocator.instance import Instance, place_open
 from models.config import ObjectiveWeights
 from models.inputs import Pattern
 
@@ -31,13 +31,8 @@ def evaluate_terms(
     allocated = {ch.idx: len(nights[ch.idx]) for ch in inst.children}
     if w.nights > 0:
         terms["nights_given"] = -w.nights * sum(allocated.values())
-    shares = [
-        100 * allocated[ch.idx] // ch.target
-        for ch in inst.children
-        if ch.target > 0 and not ch.is_resident
-    ]
     if w.worst_child > 0:
-        terms["worst_child_share"] = -w.worst_child * min(min(shares, default=100), 100)
+        terms["worst_child_share"] = -w.worst_child * inst.worst_share(allocated)
     if w.deep_shortfall > 0:
         deep = 0
         for ch in inst.children:
@@ -94,13 +89,6 @@ def evaluate_terms(
     return terms
 
 
-def _has_night_variable(inst: Instance, child: ChildData, n: int) -> bool:
-    return child.offered(n) and any(
-        inst.houses[h].nightly_capacity[n] > 0 and (h, n) not in child.blocked
-        for h in child.candidates
-    )
-
-
 def _wishes_met(inst: Instance, nights: dict[int, set[int]]) -> int | None:
     """Weighted want-wishes met in full, counting only wishes the model can meet (see
     `allocator.cpsat.objective.wishes_met`); None when there is none."""
@@ -108,7 +96,7 @@ def _wishes_met(inst: Instance, nights: dict[int, set[int]]) -> int | None:
     measured = False
     for child in inst.children:
         for wish_nights, weight in child.want_wishes:
-            if weight <= 0 or not all(_has_night_variable(inst, child, n) for n in wish_nights):
+            if weight <= 0 or not all(place_open(child, inst.houses, n) for n in wish_nights):
                 continue
             measured = True
             if all(n in nights[child.idx] for n in wish_nights):

@@ -118,9 +118,17 @@ class Instance:
 
     def usable_nights(self, h: HouseIdx) -> int:
         """Rules R2 and R3 together: the nights house ``h`` can give in the round."""
-        house = self.houses[h]
-        total = sum(house.nightly_capacity)
-        return total if house.budget is None else min(total, house.budget)
+        return usable_nights(self.houses[h])
+
+    def worst_share(self, allocated: Mapping[ChildIdx, int]) -> int:
+        """The lowest share, in whole percent, of a respite child's reachable grant (the
+        ``worst_share`` variable of stage 1); 100 when no child has a grant to share."""
+        shares = [
+            100 * allocated.get(ch.idx, 0) // ch.target
+            for ch in self.children
+            if ch.target > 0 and not ch.is_resident
+        ]
+        return min(min(shares, default=100), 100)
 
 
 @dataclass(frozen=True)
@@ -199,15 +207,16 @@ def sub_instance(
 PATTERN_HEADROOM = 2.0
 
 
+def usable_nights(house: HouseData) -> int:
+    """Rules R2 and R3 together: the nights ``house`` can give in the round."""
+    total = sum(house.nightly_capacity)
+    return total if house.budget is None else min(total, house.budget)
+
+
 def _capacity_suffices(children: Sequence[ChildData], houses: Sequence[HouseData], n: int) -> bool:
     """Whether the respite houses' usable nights cover every grant. When they do not, nights
     come before the rhythm: families are not held to their pattern's nights."""
-    usable = 0
-    for house in houses:
-        if house.is_barnebolig:
-            continue
-        total = sum(house.nightly_capacity)
-        usable += total if house.budget is None else min(total, house.budget)
+    usable = sum(usable_nights(house) for house in houses if not house.is_barnebolig)
     wanted = sum(min(ch.granted, len(ch.available)) for ch in children if not ch.is_resident)
     return wanted <= usable
 
@@ -233,17 +242,17 @@ def _restrict_to_pattern(child: ChildData, nights: Sequence[dt.date]) -> ChildDa
     return replace(child, pattern_only=frozenset(offered))
 
 
+def place_open(child: ChildData, houses: Sequence[HouseData], n: NightIdx) -> bool:
+    """Whether night ``n`` is offered to the child and a candidate house has a place open to
+    it: exactly the nights the model has an "in respite tonight" variable for."""
+    return child.offered(n) and any(
+        houses[h].nightly_capacity[n] > 0 and (h, n) not in child.blocked for h in child.candidates
+    )
+
+
 def count_reachable(child: ChildData, houses: Sequence[HouseData]) -> int:
     """Available nights on which some candidate house has a place open to the child."""
-    return sum(
-        1
-        for n in child.available
-        if child.offered(n)
-        and any(
-            houses[h].nightly_capacity[n] > 0 and (h, n) not in child.blocked
-            for h in child.candidates
-        )
-    )
+    return sum(1 for n in child.available if place_open(child, houses, n))
 
 
 def house_accepts(house: House, child: Child) -> bool:
@@ -267,20 +276,6 @@ def _nightly_capacity(inp: RoundInput, house: House) -> tuple[int, ...]:
     return tuple(caps)
 
 
-def _available_nights(inp: RoundInput, child: Child) -> tuple[NightIdx, ...]:
-    """Rule R1: inside the round and the vedtak, never on an unavailable night."""
-    start = inp.config.start
-    blocked: set[dt.date] = set()
-    for u in inp.unavailable:
-        if u.child_id == child.child_id:
-            blocked.update(u.nights())
-    return tuple(
-        (night - start).days
-        for night in inp.nights
-        if child.vedtak_from <= night <= child.vedtak_to and night not in blocked
-    )
-
-
 def _wish_weights(
     inp: RoundInput, child: Child, kind: WishKind, available: set[NightIdx]
 ) -> dict[NightIdx, int]:
@@ -293,6 +288,15 @@ def _wish_weights(
             i = (night - start).days
             if i in available:
                 weights[i] = weights.get(i, 0) + w.weight
+    return weights
+
+
+def _night_weights(wishes: Sequence[tuple[tuple[NightIdx, ...], int]]) -> dict[NightIdx, int]:
+    """Each night's total weight over the wishes that hold it."""
+    weights: dict[NightIdx, int] = {}
+    for nights, weight in wishes:
+        for n in nights:
+            weights[n] = weights.get(n, 0) + weight
     return weights
 
 
@@ -320,9 +324,7 @@ def _house_pressure(
             demand[h] += granted[c] / len(hs)
     pressure: dict[HouseIdx, float] = {}
     for house in houses:
-        usable = sum(house.nightly_capacity)
-        if house.budget is not None:
-            usable = min(usable, house.budget)
+        usable = usable_nights(house)
         pressure[house.idx] = demand[house.idx] / usable if usable else float("inf")
     return pressure
 
@@ -373,9 +375,7 @@ def build_instance(
         for i, h in enumerate(inp.houses)
     )
     house_idx = {h.house_id: h.idx for h in houses}
-    usable_house = [
-        sum(h.nightly_capacity) > 0 and (h.budget is None or h.budget > 0) for h in houses
-    ]
+    usable_house = [usable_nights(h) > 0 for h in houses]
 
     eligible: dict[int, tuple[HouseIdx, ...]] = {}
     for c, child in enumerate(inp.children):
@@ -393,7 +393,7 @@ def build_instance(
         previous_by_child[b.child_id].append(b)
     children = []
     for c, child in enumerate(inp.children):
-        available = _available_nights(inp, child)
+        available = inp.available_nights(child)
         conditional = frozenset(
             house_idx[h.house_id]
             for h in inp.houses
@@ -409,8 +409,10 @@ def build_instance(
             return (0 if h == home else 1, 1 if h in cond else 0, pressure[h])
 
         pinned, forbidden = _pins(inp, child, house_idx, eligible[c])
+        avail_set = set(available)
+        avoid = _wish_weights(inp, child, WishKind.AVOID, avail_set)
+        want_wishes = _want_wishes(inp, child, avail_set)
         if inp.config.avoid_dates_hard:
-            avoid = _wish_weights(inp, child, WishKind.AVOID, set(available))
             forbidden |= {(h, n) for h in eligible[c] for n in avoid} - pinned
         pinned_houses = {h for h, _ in pinned}
 
@@ -423,7 +425,6 @@ def build_instance(
 
         ordered = sorted(eligible[c], key=pinned_first)
         limit = len(ordered) if child.level == 6 else max(max_candidate_houses, len(pinned_houses))
-        avail_set = set(available)
         children.append(
             ChildData(
                 idx=c,
@@ -437,9 +438,9 @@ def build_instance(
                 conditional=conditional,
                 candidates=tuple(ordered[:limit]),
                 home_house=home,
-                want_weight=_wish_weights(inp, child, WishKind.WANT, avail_set),
-                want_wishes=_want_wishes(inp, child, avail_set),
-                avoid_weight=_wish_weights(inp, child, WishKind.AVOID, avail_set),
+                want_weight=_night_weights(want_wishes),
+                want_wishes=want_wishes,
+                avoid_weight=avoid,
                 blocked=forbidden,
                 pinned=pinned,
                 previous=frozenset(

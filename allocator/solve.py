@@ -13,6 +13,7 @@ import logging
 import signal
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -188,15 +189,7 @@ def _hold_level_of(rm: RoundModel, inst: Instance, plan: set[Key]) -> None:
     v = rm.variables
     rm.model.add(cp_model.LinearExpr.sum(list(v.allocated.values())) >= len(plan))
     if v.worst_share is not None:
-        got: dict[int, int] = {}
-        for c, _h, _n in plan:
-            got[c] = got.get(c, 0) + 1
-        shares = [
-            100 * got.get(ch.idx, 0) // ch.target
-            for ch in inst.children
-            if ch.target > 0 and not ch.is_resident
-        ]
-        rm.model.add(v.worst_share >= min(min(shares, default=100), 100))
+        rm.model.add(v.worst_share >= inst.worst_share(Counter(c for c, _h, _n in plan)))
 
 
 def _meets(inst: Instance, plan: set[Key], floor: tuple[int, int | None]) -> bool:
@@ -204,16 +197,7 @@ def _meets(inst: Instance, plan: set[Key], floor: tuple[int, int | None]) -> boo
     total, worst = floor
     if len(plan) < total:
         return False
-    if worst is None:
-        return True
-    got: dict[int, int] = {}
-    for c, _h, _n in plan:
-        got[c] = got.get(c, 0) + 1
-    return all(
-        100 * got.get(ch.idx, 0) >= ch.target * worst
-        for ch in inst.children
-        if ch.target > 0 and not ch.is_resident
-    )
+    return worst is None or inst.worst_share(Counter(c for c, _h, _n in plan)) >= worst
 
 
 def solve_monolithic(

@@ -105,7 +105,7 @@ def guideline_errors(inp: RoundInput) -> list[Problem]:
     for at in _children(inp):
         if at.child.level != BARNEBOLIG_LEVEL:
             continue
-        available = _available_nights(inp, at.child)
+        available = len(inp.available_nights(at.child))
         if at.child.granted_nights < available:
             message = (
                 f"level 6 (barnebolig) but granted {at.child.granted_nights} nights while "
@@ -190,17 +190,6 @@ def _vedtak_nights(inp: RoundInput, child: Child) -> int:
     first = max(inp.config.start, child.vedtak_from)
     last = min(inp.config.end, child.vedtak_to)
     return max(0, (last - first).days + 1)
-
-
-def _available_nights(inp: RoundInput, child: Child) -> int:
-    """Round nights inside the vedtak that are not on one of the child's unavailable ranges."""
-    first = max(inp.config.start, child.vedtak_from)
-    last = min(inp.config.end, child.vedtak_to)
-    away: set[dt.date] = set()
-    for row in inp.unavailable:
-        if row.child_id == child.child_id:
-            away.update(n for n in row.nights() if first <= n <= last)
-    return max(0, (last - first).days + 1) - len(away)
 
 
 def _scaled_band(level: int, nights: int) -> tuple[int, int | None]:

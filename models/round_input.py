@@ -56,5 +56,19 @@ class RoundInput:
     def nights(self) -> list[dt.date]:
         return self.config.nights
 
+    def available_nights(self, child: Child) -> tuple[int, ...]:
+        """Indices of the round's nights the child may be in respite (rule R1): inside the
+        round and its vedtak, never on one of its unavailable nights. The independent checker
+        keeps its own copy of this rule on purpose."""
+        away: set[dt.date] = set()
+        for u in self.unavailable:
+            if u.child_id == child.child_id:
+                away.update(u.nights())
+        return tuple(
+            i
+            for i, night in enumerate(self.nights)
+            if child.vedtak_from <= night <= child.vedtak_to and night not in away
+        )
+
     def barnebolig_ids(self) -> list[str]:
         return [h.house_id for h in self.houses if h.kind is HouseKind.BARNEBOLIG]

@@ -59,12 +59,8 @@ class RoundModel:
         for c, var in v.deep_shortfall.items():
             m.add_hint(var, max(0, v.deep_floor[c] - len(nights_of.get(c, ()))))
         if v.worst_share is not None:
-            shares = [
-                100 * len(nights_of.get(ch.idx, ())) // ch.target
-                for ch in inst.children
-                if ch.target > 0 and not ch.is_resident
-            ]
-            m.add_hint(v.worst_share, min(shares, default=100))
+            allocated = {c: len(nights) for c, nights in nights_of.items()}
+            m.add_hint(v.worst_share, inst.worst_share(allocated))
 
 
 def build_round_model(
