@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: setup
-	$(VENV)/bin/allocator plan data/bergen --out out/bergen
+	$(VENV)/bin/allocator plan data/bergen --out out/bergen --time-limit 60
 	@echo "Results are in out/bergen (bookings.csv, stays.csv, summary.json, calendar.xlsx)"
 
 test: setup

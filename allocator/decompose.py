@@ -3,8 +3,9 @@
 Each child gets a house (`allocator.assign`); the nights are laid house by house with the
 round's own model on a sub-instance (everyone else's nights fixed and taken out of capacity);
 the children still short get a second chance over all their candidate houses (the mop-up);
-time left over polishes the houses' stays and wishes. Every step keeps every hard rule, so the
-plan is valid at every moment.
+time left over goes to a large neighbourhood search (`allocator.lns`) that re-solves a few
+children of one house at a time for stays, patterns, wishes and fair shares. Every step keeps
+every hard rule, so the plan is valid at every moment.
 """
 
 from __future__ import annotations
@@ -17,7 +18,15 @@ from allocator.cpsat.variables import Key
 from allocator.diagnose import diagnose
 from allocator.evaluate import evaluate_terms
 from allocator.hint import greedy_plan
-from allocator.instance import ChildIdx, HouseIdx, Instance, SubInstance, sub_instance
+from allocator.instance import (
+    ChildIdx,
+    HouseIdx,
+    Instance,
+    NightIdx,
+    SubInstance,
+    sub_instance,
+)
+from allocator.lns import improve
 from allocator.result import ProgressPoint, Result, SolveStatus, StageReport
 from allocator.solve import (
     MIN_STAGE_SECONDS,
@@ -33,6 +42,9 @@ from models.config import ObjectiveWeights
 #: Share of the time limit for the first pass over the houses; the rest is for the mop-up
 #: and the polish.
 HOUSE_PASS_SHARE = 0.6
+
+#: A neighbourhood-search step is small: it may run on a fraction of a second.
+LNS_MIN_STAGE_SECONDS = 0.05
 
 
 @dataclass(frozen=True)
@@ -64,7 +76,7 @@ def house_groups(inst: Instance, assignment: dict[ChildIdx, HouseIdx]) -> list[G
 
 
 @dataclass
-class _Run:
+class DecomposedRun:
     """The state of one decomposed solve: the current plan and the reports so far."""
 
     inst: Instance
@@ -89,29 +101,41 @@ class _Run:
         *,
         from_current: bool = False,
         stage2_only: bool = False,
+        quiet: bool = False,
+        window: tuple[NightIdx, NightIdx] | None = None,
     ) -> tuple[SubInstance, Result, set[Key] | None]:
-        """Re-solve ``children`` with everyone else's nights fixed."""
-        sub = sub_instance(self.inst, children, self.plan, candidates or None)
+        """Re-solve ``children`` with everyone else's nights fixed. ``quiet`` (a neighbourhood
+        search step) keeps the step's solutions out of the progress lines and the trace."""
+        sub = sub_instance(self.inst, children, self.plan, candidates or None, window)
         start = self.current_of(sub) if from_current else None
         result = solve_monolithic(
             sub.instance,
             self.weights,
             replace(self.params, time_limit=time_limit),
-            self.on_progress,
+            None if quiet else self.on_progress,
             start_plan=start,
             label=label,
             interrupt=self.interrupt,
             started=self.started,
             stage2_only=stage2_only,
+            min_stage_seconds=LNS_MIN_STAGE_SECONDS if quiet else MIN_STAGE_SECONDS,
         )
-        self.stages.extend(result.stages)
-        self.trace.extend(result.trace)
+        if not quiet:
+            self.stages.extend(result.stages)
+            self.trace.extend(result.trace)
         return sub, result, start
+
+    def elapsed(self) -> float:
+        return time.monotonic() - self.started
 
     def current_of(self, sub: SubInstance) -> set[Key]:
         """The sub-problem's children's current nights, in the sub-problem's indices."""
         local = {g: i for i, g in enumerate(sub.to_global)}
         return {(local[c], h, n) for c, h, n in self.plan if c in local}
+
+    def take_result(self, sub: SubInstance, result: Result) -> None:
+        """Replace the sub-problem's children's nights by those of ``result``."""
+        self.take(sub, _local_plan(self.inst, sub, result))
 
     def take(self, sub: SubInstance, local_plan: set[Key]) -> None:
         """Replace the sub-problem's children's nights by ``local_plan``."""
@@ -129,7 +153,7 @@ def _local_plan(inst: Instance, sub: SubInstance, result: Result) -> set[Key]:
     }
 
 
-def _house_pass(run: _Run, groups: list[Group]) -> Result | None:
+def _house_pass(run: DecomposedRun, groups: list[Group]) -> Result | None:
     """Lay each group's nights in its share of the time; a group whose time is gone keeps its
     greedy plan. Returns a failed result if a group has no plan at all."""
     weight = {g.name: sum(run.inst.children[c].target for c in g.children) for g in groups}
@@ -145,7 +169,7 @@ def _house_pass(run: _Run, groups: list[Group]) -> Result | None:
         sub, result, _ = run.solve(group.children, group.candidates, limit, group.name)
         if not result.status.has_plan:
             return result
-        run.take(sub, _local_plan(run.inst, sub, result))
+        run.take_result(sub, result)
     return None
 
 
@@ -176,7 +200,7 @@ def children_who_can_gain(inst: Instance, plan: set[Key]) -> list[ChildIdx]:
     return gainers
 
 
-def _mop_up(run: _Run, assignment: dict[ChildIdx, HouseIdx]) -> None:
+def _mop_up(run: DecomposedRun, assignment: dict[ChildIdx, HouseIdx]) -> None:
     """Children below their reachable grant, re-solved over their assigned house and up to two
     other candidate houses with the capacity left."""
     short = children_who_can_gain(run.inst, run.plan)
@@ -191,37 +215,7 @@ def _mop_up(run: _Run, assignment: dict[ChildIdx, HouseIdx]) -> None:
     # Half of what is left: the polish needs time too.
     sub, result, _ = run.solve(short, candidates, left / 2, "mop-up", from_current=True)
     if result.status.has_plan:
-        run.take(sub, _local_plan(run.inst, sub, result))
-
-
-def _polish(run: _Run, groups: list[Group]) -> None:
-    """Time left over goes to the house groups again, each starting from its current plan and
-    holding its nights and worst share, so stay shape and wishes keep improving. A group's plan
-    is replaced only by one at least as good for the round's objective."""
-    houses_of: dict[int, set[int]] = {}
-    for c, h, _n in run.plan:
-        houses_of.setdefault(c, set()).add(h)
-    todo = [g for g in groups if g.candidates]  # respite houses; residents stay as they are
-    weight_left = max(1, sum(len(g.children) for g in todo))
-    for group in todo:
-        left = run.left()
-        if run.interrupt.requested or left < 2.0:
-            return
-        # Children the mop-up moved into a second house stay as they are.
-        free = [c for c in group.children if houses_of.get(c, set()) <= set(group.candidates[c])]
-        limit = left * len(group.children) / weight_left
-        weight_left = max(1, weight_left - len(group.children))
-        if not free or limit < 1.0:
-            continue
-        candidates = {c: group.candidates[c] for c in free}
-        sub, result, start = run.solve(
-            free, candidates, limit, f"polish {group.name}", from_current=True, stage2_only=True
-        )
-        if not result.status.has_plan or start is None:
-            continue
-        before = sum(evaluate_terms(sub.instance, run.weights, start).values())
-        if sum(result.term_values.values()) <= before:
-            run.take(sub, _local_plan(run.inst, sub, result))
+        run.take_result(sub, result)
 
 
 def solve_decomposed(
@@ -236,7 +230,7 @@ def solve_decomposed(
     if conflicts:
         return Result(SolveStatus.INFEASIBLE, 0.0, 0.0, 0.0, conflicts=conflicts)
     with catch_ctrl_c() as interrupt:
-        run = _Run(inst, weights, params, on_progress, interrupt, started)
+        run = DecomposedRun(inst, weights, params, on_progress, interrupt, started)
         assignment = assign_houses(
             inst,
             time_limit=min(5.0, 0.08 * params.time_limit),
@@ -256,7 +250,7 @@ def solve_decomposed(
                 method="decomposed",
             )
         _mop_up(run, assignment)
-        _polish(run, groups)
+        improve(run, groups, params.seed)
     terms = evaluate_terms(inst, weights, run.plan)
     return Result(
         # Optimal sub-problems do not prove the whole round optimal.

@@ -73,6 +73,9 @@ def evaluate_terms(
     for name, (weight, count) in optional.items():
         if weight > 0:
             terms[name] = weight * count
+    gaps = _long_gaps(inst, nights)
+    if w.long_gap > 0 and gaps is not None:
+        terms["long_gaps"] = w.long_gap * gaps
     if any(ch.want_weight or ch.avoid_weight for ch in inst.children):
         terms["wishes"] = wish
     met = _wishes_met(inst, nights)
@@ -87,6 +90,23 @@ def evaluate_terms(
         )
         terms["moved_nights"] = w.moved_night * moved
     return terms
+
+
+def _long_gaps(inst: Instance, nights: dict[int, set[int]]) -> int | None:
+    """Rhythm windows without a night in respite (see `allocator.cpsat.objective.long_gaps`);
+    None when no child has a window the model can fill."""
+    from allocator.rhythm import rhythm_windows
+
+    breaks = 0
+    measured = False
+    for child in inst.children:
+        for window in rhythm_windows(child):
+            if not any(place_open(child, inst.houses, n) for n in window):
+                continue
+            measured = True
+            if not any(n in nights[child.idx] for n in window):
+                breaks += 1
+    return breaks if measured else None
 
 
 def _wishes_met(inst: Instance, nights: dict[int, set[int]]) -> int | None:

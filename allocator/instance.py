@@ -78,12 +78,13 @@ class ChildData:
     """High-demand nights got minus fair share in earlier rounds, per kind (from the store)."""
     reachable: int = -1
     """Available nights with a usable place in a candidate house (-1: not yet counted)."""
-    pattern_only: frozenset[NightIdx] | None = None
+    offered_only: frozenset[NightIdx] | None = None
     """When set, the only nights the child is offered: those of its pattern (weekend or
-    weekdays), because they are plenty for its grant (``pattern_nights_only``)."""
+    weekdays), because they are plenty for its grant (``pattern_nights_only``); or, in a
+    neighbourhood of the search (`allocator.lns`), a window's nights and its nights outside."""
 
     def offered(self, n: NightIdx) -> bool:
-        return self.pattern_only is None or n in self.pattern_only
+        return self.offered_only is None or n in self.offered_only
 
     @property
     def target(self) -> int:
@@ -140,15 +141,34 @@ class SubInstance:
     to_global: tuple[ChildIdx, ...]
 
 
+def _held_outside(
+    child: ChildData, window: tuple[NightIdx, NightIdx], outside: set[tuple[HouseIdx, NightIdx]]
+) -> ChildData:
+    """The child offered only the window's nights, with its nights outside held (as pins)."""
+    first, last = window
+    offered = {n for n in child.available if first <= n <= last and child.offered(n)}
+    offered |= {n for _, n in outside}
+    return replace(child, pinned=child.pinned | outside, offered_only=frozenset(offered))
+
+
 def sub_instance(
     inst: Instance,
     children: Sequence[ChildIdx],
     fixed_plan: Iterable[tuple[ChildIdx, HouseIdx, NightIdx]],
     candidates: Mapping[ChildIdx, tuple[HouseIdx, ...]] | None = None,
+    window: tuple[NightIdx, NightIdx] | None = None,
 ) -> SubInstance:
     """Free ``children`` (optionally with other candidate houses); the bookings of every other
-    child in ``fixed_plan`` stay and use up capacity, budget and incompatible house-nights."""
+    child in ``fixed_plan`` stay and use up capacity, budget and incompatible house-nights.
+    With ``window`` (first, last night) the freed children are free only inside it: their
+    nights outside are held as they are in ``fixed_plan``."""
     free = set(children)
+    fixed_plan = list(fixed_plan)
+    own: dict[ChildIdx, set[tuple[HouseIdx, NightIdx]]] = defaultdict(set)
+    if window is not None:
+        for c, h, n in fixed_plan:
+            if c in free and not window[0] <= n <= window[1]:
+                own[c].add((h, n))
     used: dict[tuple[HouseIdx, NightIdx], int] = defaultdict(int)
     budget_used: dict[HouseIdx, int] = defaultdict(int)
     where: dict[ChildIdx, set[tuple[HouseIdx, NightIdx]]] = defaultdict(set)
@@ -186,6 +206,8 @@ def sub_instance(
             candidates=candidates.get(g, child.candidates) if candidates else child.candidates,
             blocked=frozenset(blocked),
         )
+        if window is not None:
+            narrowed = _held_outside(narrowed, window, own[g])
         sub_children.append(replace(narrowed, reachable=count_reachable(narrowed, houses)))
     pairs = tuple((local[a], local[b]) for a, b in inst.incompatible if a in free and b in free)
     return SubInstance(
@@ -204,7 +226,7 @@ def sub_instance(
 
 #: Pattern nights must number at least this many times the grant before a family is offered
 #: only those: otherwise the restriction could cost nights.
-PATTERN_HEADROOM = 2.0
+PATTERN_HEADROOM = 1.2
 
 
 def usable_nights(house: HouseData) -> int:
@@ -239,7 +261,7 @@ def _restrict_to_pattern(child: ChildData, nights: Sequence[dt.date]) -> ChildDa
         # Friday–Sunday stay instead of a single night.
         offered |= {n for n in child.available if nights[n].weekday() == SUNDAY}
     offered |= {n for _, n in child.pinned} | set(child.want_weight)
-    return replace(child, pattern_only=frozenset(offered))
+    return replace(child, offered_only=frozenset(offered))
 
 
 def place_open(child: ChildData, houses: Sequence[HouseData], n: NightIdx) -> bool:

@@ -180,9 +180,9 @@ def write_bookings(bookings: list[Booking], path: Path) -> None:
 
 
 def progress_line(point: ProgressPoint) -> str:
-    gap = abs(point.objective - point.best_bound) / max(1.0, abs(point.objective))
     where = f"{point.label}, " if point.label else ""
-    return (
-        f"{where}stage {point.stage}  {point.elapsed:6.1f}s  objective {point.objective:,.0f}  "
-        f"bound {point.best_bound:,.0f}  gap {gap:.2%}"
-    )
+    line = f"{where}stage {point.stage}  {point.elapsed:6.1f}s  objective {point.objective:,.0f}"
+    if math.isnan(point.best_bound):  # the neighbourhood search proves no bound
+        return line
+    gap = abs(point.objective - point.best_bound) / max(1.0, abs(point.objective))
+    return f"{line}  bound {point.best_bound:,.0f}  gap {gap:.2%}"

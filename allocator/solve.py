@@ -211,11 +211,14 @@ def solve_monolithic(
     interrupt: Interrupt | None = None,
     started: float | None = None,
     stage2_only: bool = False,
+    min_stage_seconds: float = MIN_STAGE_SECONDS,
 ) -> Result:
     """Solve the round as one CP-SAT model; see the module docstring for the stages.
 
     With ``stage2_only`` (a polish pass) ``start_plan`` fixes stage 1's level: its nights and
-    worst share are floors, and all the time goes to stage 2 from that plan."""
+    worst share are floors, and all the time goes to stage 2 from that plan. A stage with less
+    than ``min_stage_seconds`` left is skipped (a small neighbourhood needs less than a big
+    model's presolve)."""
     started = time.monotonic() if started is None else started
     local_start = time.monotonic()
     conflicts = diagnose(inst)
@@ -223,9 +226,12 @@ def solve_monolithic(
         return Result(SolveStatus.INFEASIBLE, 0.0, 0.0, 0.0, conflicts=conflicts)
 
     rm = build_round_model(inst, weights)
-    plan = greedy_plan(inst)
-    if start_plan is not None and len(start_plan) >= len(plan):
+    if stage2_only and start_plan is not None:
         plan = set(start_plan)
+    else:
+        plan = greedy_plan(inst)
+        if start_plan is not None and len(start_plan) >= len(plan):
+            plan = set(start_plan)
     log.info("%s start: %d nights", label or "greedy", len(plan))
     trace: list[ProgressPoint] = []
     stages: list[StageReport] = []
@@ -243,7 +249,7 @@ def solve_monolithic(
             elapsed = time.monotonic() - local_start
             share = params.stage1_share if stage == 1 and len(stages_to_run) == 2 else 1.0
             budget = params.time_limit * share - elapsed
-            if budget < MIN_STAGE_SECONDS and (stage == 2 or params.time_limit < 1.0):
+            if budget < min_stage_seconds and (stage == 2 or params.time_limit < 1.0):
                 # Too little time to presolve: keep the plan we have rather than overrun.
                 break
             if stage == 2:

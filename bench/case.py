@@ -63,6 +63,7 @@ def main() -> None:
                 "switch_share": round(f.house_switch_share, 4),
                 "weekend_share": round(f.weekend_family_weekend_share, 4),
                 "fair_share_ok": round(f.fair_share_within_tolerance, 4),
+                "steady_rhythm": round(f.steady_rhythm_share, 4),
                 "wants_met": f"{f.want_wishes_allowed_met}/{f.want_wishes_allowed}",
                 "avoid_broken": f.avoid_nights_broken,
                 "cp_sat_gap": round(r.gap, 5),

@@ -17,8 +17,8 @@ ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results" / "results.csv"
 
 CASES: list[tuple[str, list[int], float]] = [
-    ("bergen", [1, 2, 3], 60.0),
-    ("demand115", [1, 2], 60.0),
+    ("bergen", [1, 2, 3], 300.0),
+    ("demand115", [1, 2], 300.0),
     ("region5", [1], 120.0),
 ]
 

@@ -26,7 +26,12 @@ class ObjectiveWeights(BaseModel):
     fulfilment_tolerance_permille: int = Field(default=2, ge=0, le=1000)
     stay: int = Field(default=20, ge=0, le=1_000_000)
     single_night: int = Field(default=60, ge=0, le=1_000_000)
-    off_pattern_night: int = Field(default=15, ge=0, le=1_000_000)
+    off_pattern_night: int = Field(default=40, ge=0, le=1_000_000)
+    """Per night outside a weekend or weekday family's pattern. Above a stay's cost, so that a
+    weekend family gets two Friday–Saturday stays rather than Friday–Sunday ones."""
+    long_gap: int = Field(default=30, ge=0, le=1_000_000)
+    """Per stretch of a family's calendar without a night in respite (a break in its rhythm;
+    see `allocator.rhythm`)."""
     house_used: int = Field(default=80, ge=0, le=1_000_000)
     away_from_home_night: int = Field(default=2, ge=0, le=1_000_000)
     wish_night: int = Field(default=8, ge=0, le=1_000_000)

@@ -16,6 +16,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -28,7 +29,7 @@ from allocator.check.rules import (
     unavailable_ranges,
 )
 from models.inputs import Pattern, WishKind
-from models.outputs import Booking, stays_from_bookings
+from models.outputs import Booking, Stay, stays_from_bookings
 from models.round_input import RoundInput
 
 #: Python weekday numbers of the weekend nights: Friday and Saturday evenings.
@@ -164,6 +165,11 @@ class Figures:
     fair_share_within_tolerance: float = 1.0
     """Share of those families within ±1 night of their fair share for every kind (weekends,
     Christmas, Easter, 17 May, school breaks), see `allocator.demand.fair_shares`."""
+    families_rhythm: int = 0
+    """Families (not barnebolig) with at least three stays, measured for rhythm."""
+    steady_rhythm_share: float = 1.0
+    """Share of those families whose longest gap between two stays' first nights, counted in
+    nights the family is available, is at most twice their mean gap: no long break."""
 
     def to_dict(self) -> dict[str, Any]:
         """Return the figures as JSON-friendly plain types (``per_house`` as a list of dicts)."""
@@ -327,6 +333,7 @@ def compute_figures(
         ),
         **_wishes_allowed(inp, booked_by_child(bookings)),
         **_fair_share_figures(inp, bookings),
+        **_rhythm_figures(inp, stays, available),
     )
 
 
@@ -365,6 +372,35 @@ def _fair_share_figures(inp: RoundInput, bookings: Sequence[Booking]) -> dict[st
         "families_fair_share": len(shares),
         "fair_share_within_tolerance": _ratio(within, len(shares), empty=1.0),
     }
+
+
+#: A family's rhythm is steady when its longest gap is at most this many times its mean gap.
+STEADY_GAP_RATIO = 2.0
+
+
+def _rhythm_figures(
+    inp: RoundInput, stays: Sequence[Stay], available: dict[str, set[dt.date]]
+) -> dict[str, Any]:
+    """Gaps between a family's stays, measured in its available nights (a camp or a family
+    holiday is no break in its rhythm)."""
+    firsts: dict[str, list[dt.date]] = defaultdict(list)
+    for stay in stays:
+        firsts[stay.child_id].append(stay.first_night)
+    measured = steady = 0
+    for child in inp.children:
+        starts = sorted(firsts.get(child.child_id, []))
+        if child.level == 6 or len(starts) < 3:
+            continue
+        free = sorted(available[child.child_id])
+        position = {night: i for i, night in enumerate(free)}
+        at = [position[n] for n in starts if n in position]
+        gaps = [b - a for a, b in pairwise(at)]
+        if not gaps:
+            continue
+        measured += 1
+        mean = (at[-1] - at[0]) / len(gaps)
+        steady += int(max(gaps) <= STEADY_GAP_RATIO * mean)
+    return {"families_rhythm": measured, "steady_rhythm_share": _ratio(steady, measured, 1.0)}
 
 
 def _pct(x: float) -> str:
@@ -409,6 +445,10 @@ def format_figures(f: Figures) -> str:
         (
             "Want wishes the rules allow, met",
             f"{f.want_wishes_allowed_met} of {f.want_wishes_allowed}",
+        ),
+        (
+            "Families in a steady rhythm",
+            f"{_pct(f.steady_rhythm_share)} of {f.families_rhythm} (no gap over twice the mean)",
         ),
         ("Nights in a conditional fit", f"{f.conditional_nights}"),
         ("Weekend families on Fri/Sat", _pct(f.weekend_family_weekend_share)),

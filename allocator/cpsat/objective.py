@@ -135,6 +135,29 @@ def off_pattern_nights(
     return Term("off_pattern_nights", w.off_pattern_night * sum(off), 2)
 
 
+def long_gaps(
+    model: cp_model.CpModel, inst: Instance, v: Variables, w: ObjectiveWeights
+) -> Term | None:
+    """A steady rhythm: "gaps between stays are even" (issue 5). Each rhythm window (one and a
+    half even gaps, see `allocator.rhythm`) in which the family has no night costs."""
+    if w.long_gap <= 0:
+        return None
+    from allocator.rhythm import rhythm_windows
+
+    breaks = []
+    for child in inst.children:
+        for k, window in enumerate(rhythm_windows(child)):
+            present = [y for n in window if (y := v.occupied(child.idx, n)) is not None]
+            if not present:
+                continue
+            gap = model.new_bool_var(f"gap_{child.idx}_{k}")
+            model.add(cp_model.LinearExpr.sum(present) + gap >= 1)
+            breaks.append(gap)
+    if not breaks:
+        return None
+    return Term("long_gaps", w.long_gap * cp_model.LinearExpr.sum(breaks), 2)
+
+
 def houses_used(
     model: cp_model.CpModel, inst: Instance, v: Variables, w: ObjectiveWeights
 ) -> Term | None:
@@ -289,6 +312,7 @@ ALL_TERMS: tuple[TermBuilder, ...] = (
     stays,
     single_nights,
     off_pattern_nights,
+    long_gaps,
     houses_used,
     away_from_home,
     wishes,

@@ -1,0 +1,100 @@
+"""A steady rhythm (the long_gaps term) and the large neighbourhood search, on tiny rounds.
+
+The rhythm term on a round with its optimum worked out; the search's neighbourhoods hold every
+night outside them; the search never makes the round's objective worse and its plans pass the
+independent checker.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from conftest import solve_checked
+from factories import MONDAY, child, house, round_input
+
+from allocator.check import check_plan, compute_figures
+from allocator.decompose import DecomposedRun, house_groups
+from allocator.evaluate import evaluate_terms
+from allocator.generate import generate_round
+from allocator.hint import greedy_plan
+from allocator.instance import build_instance, sub_instance
+from allocator.lns import improve
+from allocator.rhythm import even_gap, rhythm_windows
+from allocator.solve import Interrupt, SolveParams, bookings_of
+from models.config import ObjectiveWeights
+from models.outputs import Booking
+
+
+def test_rhythm_spreads_stays_over_the_round():
+    # 28 nights, granted 12 in the "any" pattern (usual stay 4): three stays, even gap 28/3 ≈ 9.3
+    # nights, rhythm windows of 14 nights starting on nights 0, 7 and 14. Without the rhythm
+    # term one 7-night stay and one 5-night stay cost least (two stays); with it every window
+    # must hold a night, so the stays cannot all sit in one half of the round.
+    weights = ObjectiveWeights(long_gap=500)
+    inp = round_input([house(places=1)], [child("B0001", 12)], nights=28, weights=weights)
+    inst = build_instance(inp)
+    assert even_gap(inst.children[0]) is not None
+    windows = rhythm_windows(inst.children[0])
+    assert [w[0] for w in windows] == [0, 7, 14]
+    result = solve_checked(inp)
+    booked = {(b.night - MONDAY).days for b in result.bookings}
+    assert len(booked) == 12
+    assert all(booked & set(w) for w in windows), sorted(booked)
+    assert result.term_values["long_gaps"] == 0
+    figures = compute_figures(inp, result.bookings)
+    assert figures.steady_rhythm_share == 1.0 or figures.families_rhythm == 0
+
+
+def test_a_window_neighbourhood_holds_every_night_outside_it():
+    inp = round_input([house(places=2)], [child("A0001", 6), child("B0002", 6)], nights=14)
+    inst = build_instance(inp)
+    plan = {(0, 0, n) for n in (0, 1, 2, 9, 10, 11)} | {(1, 0, n) for n in (3, 4, 5, 6, 7, 8)}
+    sub = sub_instance(inst, [0, 1], plan, window=(4, 8))
+    a, b = sub.instance.children
+    assert a.pinned == {(0, n) for n in (0, 1, 2, 9, 10, 11)}
+    assert b.pinned == {(0, n) for n in (3,)}
+    assert all(a.offered(n) == (n in {0, 1, 2, 9, 10, 11} or 4 <= n <= 8) for n in range(14))
+
+
+def test_search_keeps_the_plan_valid_and_never_worse():
+    inp = generate_round(scale=0.15, seed=5)
+    inst = build_instance(inp)
+    weights = inp.config.weights
+    params = SolveParams(time_limit=6.0, workers=1, seed=2)
+    run = DecomposedRun(inst, weights, params, None, Interrupt())
+    run.plan = greedy_plan(inst)
+    before = sum(evaluate_terms(inst, weights, run.plan).values())
+    nights_before = len(run.plan)
+    groups = house_groups(inst, {c: h for c, h, _n in run.plan})
+    stats = improve(run, groups, seed=3)
+    after = sum(evaluate_terms(inst, weights, run.plan).values())
+    assert stats.neighbourhoods > 0
+    assert stats.improved > 0
+    assert after < before
+    assert len(run.plan) >= nights_before
+    assert check_plan(inp, bookings_of(inst, run.plan)) == []
+
+
+def test_search_stops_at_ctrl_c():
+    inp = generate_round(scale=0.15, seed=5)
+    inst = build_instance(inp)
+    run = DecomposedRun(inst, inp.config.weights, SolveParams(time_limit=30.0), None, Interrupt())
+    run.plan = greedy_plan(inst)
+    run.interrupt.requested = True
+    stats = improve(run, house_groups(inst, {c: h for c, h, _n in run.plan}), seed=1)
+    assert stats.neighbourhoods == 0
+    assert check_plan(inp, bookings_of(inst, run.plan)) == []
+
+
+def _bookings_at(nights: list[int]) -> list[Booking]:
+    return [Booking("B0001", "h1", MONDAY + dt.timedelta(days=n)) for n in nights]
+
+
+def test_checker_sees_a_break_in_the_rhythm():
+    # Stays starting on nights 0, 9, 18 and 27 (two nights each) are even; starting on 0, 3, 6
+    # and 27 the last gap (21 nights) is over twice the mean gap (9): a break in the rhythm.
+    inp = round_input([house(places=1)], [child("B0001", 8)], nights=30)
+    even = compute_figures(inp, _bookings_at([0, 1, 9, 10, 18, 19, 27, 28]))
+    bunched = compute_figures(inp, _bookings_at([0, 1, 3, 4, 6, 7, 27, 28]))
+    assert (even.families_rhythm, even.steady_rhythm_share) == (1, 1.0)
+    assert (bunched.families_rhythm, bunched.steady_rhythm_share) == (1, 0.0)
