@@ -258,11 +258,16 @@ def generate(
 
 def _register_commands() -> None:
     from allocator.commands.explain_cmd import explain
+    from allocator.commands.midround_cmds import acute, cancel, free_nights, offer
     from allocator.commands.store_cmds import history, publish
 
     app.command()(explain)
     app.command()(publish)
     app.command()(history)
+    app.command()(acute)
+    app.command()(cancel)
+    app.command("free-nights")(free_nights)
+    app.command()(offer)
 
 
 _register_commands()

@@ -219,3 +219,15 @@ class CalendarDay(DateRange):
 
     kind: str
     name: str = ""
+
+
+class VisitingHome(DateRange):
+    """A row of visiting_homes.csv (added file): a child's visiting family (besøkshjem).
+
+    "The municipality must be able to report, per year: bed-nights used, how many users had
+    respite, and how many had a visiting family" (DOMAIN.md). A besøkshjem is a private family
+    giving `nights_per_month` nights a month from `from` to `to` (both included), not a house.
+    """
+
+    child_id: Id
+    nights_per_month: int = Field(ge=1, le=31)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True, order=True)
@@ -13,6 +13,12 @@ class Booking:
     child_id: str
     house_id: str
     night: dt.date
+    kind: str = field(default="planned", compare=False)
+    """``planned`` (a round's night), ``acute`` (an acute stay, counted apart from the grant)
+    or ``offered`` (a free night given by the priority committee). Not part of equality."""
+
+
+BOOKING_KINDS: tuple[str, ...] = ("planned", "acute", "offered")
 
 
 @dataclass(frozen=True, order=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from models.config import RoundConfig
@@ -39,6 +40,22 @@ class RoundInput:
     def __post_init__(self) -> None:
         self._house_by_id.update({h.house_id: h for h in self.houses})
         self._child_by_id.update({c.child_id: c for c in self.children})
+
+    def with_children(self, extra: Sequence[Child]) -> RoundInput:
+        """The same round with ``extra`` children added (an acute child given inline, a new
+        applicant offered free nights), so the checker can check their nights too."""
+        return RoundInput(
+            config=self.config,
+            houses=self.houses,
+            children=(*self.children, *(c for c in extra if not self.has_child(c.child_id))),
+            unavailable=self.unavailable,
+            wishes=self.wishes,
+            incompatible=self.incompatible,
+            closures=self.closures,
+            calendar=self.calendar,
+            pins=self.pins,
+            source=self.source,
+        )
 
     def house(self, house_id: str) -> House:
         return self._house_by_id[house_id]

@@ -305,16 +305,25 @@ def check_house_capacity(inp: RoundInput, bookings: Sequence[Booking]) -> list[V
 
     DOMAIN.md: a house gives "never more than its places on any one night". The capacity is
     ``places − Σ places_closed (closures covering the night) − acute_reserve[house]``, never below
-    0; the count is of distinct children in the house that night. One violation per house-night.
+    0; the count is of distinct children in the house that night. An acute stay (booking kind
+    ``acute``, issue 6) is what the reserve is for: acute children may fill it, so with them the
+    limit is ``places − closed``. One violation per house-night.
     """
     children: dict[tuple[str, dt.date], set[str]] = defaultdict(set)
+    acute: dict[tuple[str, dt.date], set[str]] = defaultdict(set)
     for b in bookings:
-        children[(b.house_id, b.night)].add(b.child_id)
+        (acute if b.kind == "acute" else children)[(b.house_id, b.night)].add(b.child_id)
     out: list[Violation] = []
-    for (house_id, night), kids in sorted(children.items()):
+    for key in sorted(children.keys() | acute.keys()):
+        house_id, night = key
+        kids = children.get(key, set())
         house = inp.house(house_id)
         cap = nightly_capacity(inp, house, night)
-        if len(kids) > cap:
+        over_reserve = len(kids | acute.get(key, set())) > cap + inp.config.acute_reserve.get(
+            house_id, 0
+        )
+        if len(kids) > cap or over_reserve:
+            kids = kids | acute.get(key, set())
             closed = closed_places(inp, house_id, night)
             reserve = inp.config.acute_reserve.get(house_id, 0)
             out.append(
@@ -470,11 +479,13 @@ def check_barnebolig_every_night(inp: RoundInput, bookings: Sequence[Booking]) -
 def check_granted(inp: RoundInput, bookings: Sequence[Booking]) -> list[Violation]:
     """R5_GRANTED: "Never more nights than granted."
 
-    One violation per child whose distinct booking rows outnumber its ``granted_nights``.
+    One violation per child whose distinct booking rows outnumber its ``granted_nights``. Acute
+    nights are counted apart from the grant (issue 6) and are not counted here.
     """
     booked: dict[str, int] = defaultdict(int)
     for b in _distinct(bookings):
-        booked[b.child_id] += 1
+        if b.kind != "acute":
+            booked[b.child_id] += 1
     out: list[Violation] = []
     for child_id, nights in sorted(booked.items()):
         granted = inp.child(child_id).granted_nights

@@ -55,6 +55,8 @@ from sqlalchemy.orm import Session
 from sqlalchemy.pool import StaticPool
 
 from allocator.demand import DEMAND_KINDS, fair_shares
+from allocator.store import versions
+from allocator.store.diff import PlanDiff, diff_bookings
 from allocator.store.schema import (
     AuditEntry,
     BookingRow,
@@ -62,7 +64,7 @@ from allocator.store.schema import (
     PlanVersion,
     RoundChild,
 )
-from models.outputs import Booking
+from models.outputs import BOOKING_KINDS, Booking
 from models.round_input import RoundInput
 
 __all__ = [
@@ -99,6 +101,12 @@ ROUND = "round"
 
 PUBLISH = "publish"
 """`AuditEntry.action` of a published round."""
+
+CHANGE_ACTIONS = ("acute", "cancel", "offer", "pin", "move")
+"""The changes to a published plan the commands make (issue 6); `Store.commit_change` takes
+any short lowercase word but ``round`` and ``publish``."""
+
+_ACTION = re.compile(r"[a-z][a-z0-9_-]{0,19}")
 
 _PG_LOCK_KEY = 0x616C6C6F63_7374  # "alloc" "st": the store's advisory lock on PostgreSQL
 _NATIONAL_ID = re.compile(r"(?<!\d)\d{6}\s?\d{5}(?!\d)")
@@ -767,14 +775,23 @@ def _balance_rows(
 def _check_pseudonymous(inp: RoundInput, bookings: Sequence[Booking], why: str) -> None:
     """Refuse anything that looks like a Norwegian national ID number (11 digits)."""
     ids = {c.child_id for c in inp.children} | {b.child_id for b in bookings}
+    _check_ids(ids, {"the reason (--why)": why})
+
+
+def _check_ids(ids: set[str], texts: Mapping[str, str]) -> None:
+    """Refuse child ids, or free texts (``{what: text}``: the reason, a detail), that look like
+    a Norwegian national ID number (11 digits): the store keeps pseudonymous ids only."""
     bad = sorted(i for i in ids if _NATIONAL_ID.search(i))
     if bad:
         raise StoreError(
             f"{len(bad)} child id(s) look like national ID numbers (11 digits): the store keeps"
             " pseudonymous ids only; nothing was written"
         )
-    if _NATIONAL_ID.search(why):
-        raise StoreError("the reason (--why) contains what looks like a national ID number")
+    for what, text_ in texts.items():
+        if _NATIONAL_ID.search(text_):
+            raise StoreError(
+                f"{what} contains what looks like a national ID number; nothing was written"
+            )
 
 
 def _check_bookings(inp: RoundInput, bookings: Sequence[Booking]) -> None:
