@@ -259,7 +259,9 @@ def generate(
 def _register_commands() -> None:
     from allocator.commands.explain_cmd import explain
     from allocator.commands.midround_cmds import acute, cancel, free_nights, offer
+    from allocator.commands.report_cmd import report
     from allocator.commands.store_cmds import history, publish
+    from allocator.commands.version_cmds import diff, export
 
     app.command()(explain)
     app.command()(publish)
@@ -268,6 +270,9 @@ def _register_commands() -> None:
     app.command()(cancel)
     app.command("free-nights")(free_nights)
     app.command()(offer)
+    app.command()(report)
+    app.command()(export)
+    app.command()(diff)
 
 
 _register_commands()

@@ -32,6 +32,7 @@ from allocator.commands.store_cmds import (
     out,
 )
 from allocator.io.errors import InputError, Problem
+from allocator.store import RoundChildInfo
 from models.inputs import Child
 from models.outputs import Booking
 from models.round_input import RoundInput
@@ -78,6 +79,7 @@ def _load(db: str | None, input_path: Path | None) -> _Plan:
             newest = versions[-1]
             plain = store.bookings(newest.version)
             kinds = store.booking_kinds(newest.version)
+            stored = store.round_children(newest.version)
     except StoreError as exc:
         raise _fail_store(str(exc)) from None
     source = input_path or (Path(newest.input_source) if newest.input_source else None)
@@ -102,7 +104,7 @@ def _load(db: str | None, input_path: Path | None) -> _Plan:
         Booking(b.child_id, b.house_id, b.night, kinds.get((b.child_id, b.night), "planned"))
         for b in plain
     ]
-    return _Plan(newest.version, inp, bookings)
+    return _Plan(newest.version, inp.with_children(_stored_children(inp, stored)), bookings)
 
 
 def _day(value: dt.datetime | None) -> dt.date:
@@ -149,20 +151,50 @@ def _commit(
                 who=_who(who),
                 why=why,
                 detail=detail,
-                new_children=_new_children(plan.inp, bookings),
+                new_children=_new_children(plan.inp, bookings, extra),
             )
     except StoreError as exc:
         raise _fail_store(str(exc)) from None
     out.print(f"Written as version {version} ({action}).", highlight=False)
 
 
-def _new_children(inp: RoundInput, bookings: list[Booking]) -> list[object]:
-    """Children outside the round (an acute child given inline, a new applicant)."""
-    from allocator.store import RoundChildInfo
+def _new_children(
+    inp: RoundInput, bookings: list[Booking], extra: Sequence[Child]
+) -> list[RoundChildInfo]:
+    """Children outside the round's input with nights in the plan (an acute child given
+    inline, a new applicant), stored with the version so later commands know them."""
+    booked = {b.child_id for b in bookings}
+    return [
+        RoundChildInfo(
+            c.child_id,
+            c.granted_nights,
+            sum(1 for b in bookings if b.child_id == c.child_id),
+            str(c.pattern),
+            str(c.category),
+            c.level,
+        )
+        for c in extra
+        if c.child_id in booked and not inp.has_child(c.child_id)
+    ]
 
-    extra = sorted({b.child_id for b in bookings if not inp.has_child(b.child_id)})
-    nights = {c: sum(1 for b in bookings if b.child_id == c) for c in extra}
-    return [RoundChildInfo(c, 0, nights[c], "any", "?", 0) for c in extra]
+
+def _stored_children(inp: RoundInput, stored: Sequence[RoundChildInfo]) -> list[Child]:
+    """The children an earlier change added to the round (see `_new_children`)."""
+    return [
+        Child.model_validate(
+            {
+                "child_id": info.child_id,
+                "birth_date": inp.config.start.replace(year=inp.config.start.year - 12),
+                "category": info.category,
+                "level": info.level,
+                "granted_nights": info.granted,
+                "vedtak_from": inp.config.start,
+                "vedtak_to": inp.config.end,
+            }
+        )
+        for info in stored
+        if not inp.has_child(info.child_id)
+    ]
 
 
 def acute(
@@ -224,6 +256,7 @@ def acute(
     _commit(
         plan,
         list(result.bookings),
+        extra=[child],
         db=db,
         action="acute",
         who=who,
@@ -369,6 +402,7 @@ def offer(
 ) -> None:
     """Give free nights to the waiting list (largest shortfall first, then longest wait),
     keeping the acute reserve; flag applications older than a month and draft the notice."""
+    from allocator.free_nights import as_child
     from allocator.free_nights import offer as make_offers
     from allocator.io.waiting import read_waiting
     from allocator.report.notice import write_notices
@@ -401,6 +435,7 @@ def offer(
     _commit(
         plan,
         list(result.bookings),
+        extra=[as_child(plan.inp, w) for w in waiting],
         db=db,
         action="offer",
         who=who,

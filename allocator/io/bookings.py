@@ -1,4 +1,10 @@
-"""Read a plan's bookings.csv back (for `allocator check`), with clear errors."""
+"""Read a plan's bookings.csv back (for `allocator check`), with clear errors.
+
+Contract v1: ``child_id, house_id, night``, one row per bed-night; columns may be added and are
+ignored, except ``kind`` (issue 6: an exported version marks each night ``planned``, ``acute``
+or ``offered``), which the checker needs: an acute night may use the acute reserve and does not
+count against the grant. A missing or empty ``kind`` is ``planned``.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +13,31 @@ import datetime as dt
 from pathlib import Path
 
 from allocator.io.errors import InputError, Problem
-from models.outputs import Booking
+from models.outputs import BOOKING_KINDS, Booking
 
 COLUMNS = ("child_id", "house_id", "night")
+KIND_COLUMN = "kind"
 
 
 def read_bookings(plan_dir: Path) -> list[Booking]:
-    """Read ``plan_dir/bookings.csv`` (contract v1: child_id, house_id, night)."""
+    """Read ``plan_dir/bookings.csv`` (contract v1: child_id, house_id, night; optional kind).
+
+    Parameters
+    ----------
+    plan_dir
+        A plan folder.
+
+    Returns
+    -------
+    list of Booking
+        In file order, each with its ``kind`` (``planned`` when the column is absent or empty).
+
+    Raises
+    ------
+    InputError
+        The file is missing or not UTF-8, a column is missing, a night is not a date or a kind
+        is not one of ``planned``, ``acute``, ``offered`` (every row's problem at once).
+    """
     path = plan_dir / "bookings.csv"
     name = "bookings.csv"
     if not path.is_file():
@@ -35,7 +59,18 @@ def read_bookings(plan_dir: Path) -> list[Booking]:
         except ValueError:
             problems.append(Problem(name, i, "night", f"not a date: {row['night']!r}"))
             continue
-        bookings.append(Booking(row["child_id"].strip(), row["house_id"].strip(), night))
+        kind = (row.get(KIND_COLUMN) or "").strip().lower() or BOOKING_KINDS[0]
+        if kind not in BOOKING_KINDS:
+            problems.append(
+                Problem(
+                    name,
+                    i,
+                    KIND_COLUMN,
+                    f"not a booking kind: {row[KIND_COLUMN]!r} (one of {', '.join(BOOKING_KINDS)})",
+                )
+            )
+            continue
+        bookings.append(Booking(row["child_id"].strip(), row["house_id"].strip(), night, kind))
     if problems:
         raise InputError(problems)
     return bookings

@@ -219,9 +219,7 @@ def _colormap() -> Colormap:
     """Light yellow (free) to dark red (full); grey where a house had no places."""
     import matplotlib as mpl
 
-    cmap = mpl.colormaps["YlOrRd"].copy()
-    cmap.set_bad("#d9d9d9")
-    return cmap
+    return mpl.colormaps["YlOrRd"].with_extremes(bad="#d9d9d9")
 
 
 def _percent_formatter() -> PercentFormatter:

@@ -15,6 +15,13 @@ default transactions and no store lock: a collision is refused with a `StoreErro
 that fails or is killed half-way is rolled back by the database: the previous version stays
 as it was.
 
+Versions (issue 6): `publish` writes a round's version (kind ``round``); `commit_change`
+writes a change to the newest version (an acute stay, a cancellation, an offered free night, a
+pin, a move) as a new version whose ``parent_version`` is the one it changed, refused when
+another change came first. `diff` compares two versions (`allocator.store.diff`);
+`allocator.store.export` writes one out as a plan folder. The rows a change writes are made in
+`allocator.store.versions`.
+
 Balances: each round's `KindBalance` rows hold, per family and high-demand kind, the
 cumulative ``balance`` (nights got minus fair share, over every round so far). A round's
 starting balance for a family is the one of the latest version, ordered by
@@ -68,6 +75,7 @@ from models.outputs import BOOKING_KINDS, Booking
 from models.round_input import RoundInput
 
 __all__ = [
+    "CHANGE_ACTIONS",
     "DEFAULT_URL",
     "ENV_VAR",
     "MIGRATIONS_DIR",
@@ -536,6 +544,135 @@ class Store:
             s.add(AuditEntry(at=now, who=who, action=PUBLISH, version=version, detail=detail))
         return version
 
+    def commit_change(
+        self,
+        *,
+        parent: int,
+        bookings: Sequence[Booking],
+        kinds: Mapping[tuple[str, dt.date], str],
+        action: str,
+        who: str,
+        why: str,
+        detail: str,
+        new_children: Sequence[RoundChildInfo] = (),
+    ) -> int:
+        """Record a change to the newest published plan as a new version, with an audit line.
+
+        Issue 6: "every change to a published plan becomes a new version, with an audit line
+        (who, when, why)". The new version belongs to the parent's round (same round, input
+        hash and source); its plan is exactly `bookings`; its round children are the parent's
+        (``allocated`` recounted: every night but acute ones) plus `new_children`; its family
+        balances are the parent's, unchanged. One transaction under the store's write lock, as
+        `publish`: all of it is written, or nothing.
+
+        Parameters
+        ----------
+        parent
+            The version the change was made from; it must still be the newest version.
+        bookings
+            The whole new plan, one `Booking` per bed-night.
+        kinds
+            ``{(child_id, night): kind}`` for the bookings that are not ``planned``: ``acute``
+            or ``offered``. A booking not named keeps its own ``Booking.kind`` (``planned``
+            unless set); keys that name no booking are ignored (so the parent's
+            `booking_kinds` can be passed on after a cancellation).
+        action
+            What the change is, also the new version's kind: ``acute``, ``cancel``, ``offer``,
+            ``pin``, ``move`` (any short lowercase word but ``round`` and ``publish``).
+        who
+            Who makes the change.
+        why
+            The reason, in plain words.
+        detail
+            The audit line's text (what changed); empty gives a count of bed-nights.
+        new_children
+            Children not in the parent's round who now have nights (an acute child, granted 0);
+            one that is already a child of the parent's version (an earlier change added it)
+            keeps the parent's row.
+
+        Returns
+        -------
+        int
+            The new version number.
+
+        Raises
+        ------
+        StoreError
+            `parent` is not the newest version (someone changed the plan meanwhile), `who` is
+            empty, an id or text looks like a national ID number, a booking kind is unknown, a
+            child is booked twice a night, outside the round or is not a child of the round,
+            the store is busy or unreachable. Nothing is written then.
+        """
+        who, why, detail, action = who.strip(), why.strip(), detail.strip(), action.strip()
+        if not who:
+            raise StoreError("say who makes the change (--who)")
+        if len(who) > _WHO_LENGTH:
+            raise StoreError(f"--who is longer than {_WHO_LENGTH} characters")
+        if not _ACTION.fullmatch(action) or action in (ROUND, PUBLISH):
+            raise StoreError(
+                f"not a change to a plan: {action!r} (one short lowercase word, such as"
+                f" {', '.join(CHANGE_ACTIONS)})"
+            )
+        new_ids = [c.child_id for c in new_children]
+        ids = {b.child_id for b in bookings} | set(new_ids) | {cid for cid, _ in kinds}
+        _check_ids(ids, {"the reason (--why)": why, "the detail": detail})
+        _check_change(bookings, kinds, new_ids)
+        now = dt.datetime.now(dt.UTC)
+        with self._write() as s:
+            newest = s.scalar(select(func.max(PlanVersion.version)))
+            base = s.get(PlanVersion, parent)
+            if base is None or newest is None:
+                raise StoreError(f"there is no version {parent} in the store; nothing was written")
+            if newest != parent:
+                raise StoreError(
+                    f"the plan changed since version {parent} (now version {newest}): run the"
+                    " command again; nothing was written"
+                )
+            start, end = base.round_start, base.round_end
+            for b in bookings:
+                if not start <= b.night <= end:
+                    raise StoreError(
+                        f"booking {b.child_id} {b.night}: the night is outside the round"
+                        f" {start} – {end}; nothing was written"
+                    )
+            known = set(s.scalars(select(RoundChild.child_id).where(RoundChild.version == parent)))
+            new_children = [c for c in new_children if c.child_id not in known]
+            unknown = sorted({b.child_id for b in bookings} - known - set(new_ids))
+            if unknown:
+                raise StoreError(
+                    f"not children of the round of version {parent}: {', '.join(unknown)} (an"
+                    " acute child is added as a new child); nothing was written"
+                )
+            version = newest + 1
+            s.add(
+                PlanVersion(
+                    version=version,
+                    created_at=now,
+                    who=who,
+                    why=why,
+                    kind=action,
+                    parent_version=parent,
+                    round_start=start,
+                    round_end=end,
+                    input_hash=base.input_hash,
+                    input_source=base.input_source,
+                )
+            )
+            s.flush()
+            versions.insert_bookings(s, version, bookings, kinds)
+            allocated = versions.allocated_nights(bookings, kinds)
+            children = versions.child_rows(s, parent, version, allocated, new_children)
+            if children:
+                s.execute(insert(RoundChild), children)
+            versions.copy_balances(s, parent, version)
+            if not detail:
+                before = s.scalar(
+                    select(func.count()).select_from(BookingRow).where(BookingRow.version == parent)
+                )
+                detail = f"{action}: {len(bookings)} bed-nights (version {parent} had {before})"
+            s.add(AuditEntry(at=now, who=who, action=action, version=version, detail=detail))
+        return version
+
     def _check_round_order(self, s: Session, start: dt.date, end: dt.date) -> int | None:
         """Refuse a round out of order; return the version it replaces (same start), if any."""
         latest = s.execute(
@@ -604,7 +741,8 @@ class Store:
         return sorted(result, key=lambda r: (r.child_id, order.get(r.kind, len(order)), r.kind))
 
     def bookings(self, version: int | None = None) -> list[Booking]:
-        """The plan of a version (the newest when `version` is ``None``), sorted.
+        """The plan of a version (the newest when `version` is ``None``), sorted, each booking
+        with its kind (``planned``, ``acute``, ``offered``).
 
         Parameters
         ----------
@@ -623,12 +761,55 @@ class Store:
                     return []
             else:
                 self._require_version(s, version)
+            return versions.plan_rows(s, version)
+
+    def booking_kinds(self, version: int | None = None) -> dict[tuple[str, dt.date], str]:
+        """The bookings of a version that are not ``planned`` (issue 6: acute and offered nights).
+
+        Parameters
+        ----------
+        version
+            A version number, or ``None`` for the newest.
+
+        Returns
+        -------
+        dict
+            ``{(child_id, night): kind}``; empty when nothing is published.
+        """
+        with self._read() as s:
+            if version is None:
+                version = s.scalar(select(func.max(PlanVersion.version)))
+                if version is None:
+                    return {}
+            else:
+                self._require_version(s, version)
             rows = s.execute(
-                select(BookingRow.child_id, BookingRow.house_id, BookingRow.night).where(
-                    BookingRow.version == version
+                select(BookingRow.child_id, BookingRow.night, BookingRow.kind).where(
+                    BookingRow.version == version, BookingRow.kind != versions.PLANNED
                 )
             ).all()
-        return sorted(Booking(c, h, n) for c, h, n in rows)
+        return {(c, n): k for c, n, k in sorted(rows)}
+
+    def diff(self, a: int, b: int) -> PlanDiff:
+        """Compare version `b` against version `a` (issue 6: "any version can be … compared").
+
+        Parameters
+        ----------
+        a, b
+            Version numbers (read in one snapshot).
+
+        Returns
+        -------
+        PlanDiff
+            Per child the nights added, removed, moved to another house and re-kinded, with
+            totals; `allocator.store.diff.format_diff` says it in plain lines.
+        """
+        with self._read() as s:
+            self._require_version(s, a)
+            self._require_version(s, b)
+            plan_a = versions.plan_rows(s, a)
+            plan_b = versions.plan_rows(s, b)
+        return diff_bookings(a, b, plan_a, plan_b)
 
     def round_children(self, version: int) -> list[RoundChildInfo]:
         """The children of a version's round, by child id.
@@ -792,6 +973,31 @@ def _check_ids(ids: set[str], texts: Mapping[str, str]) -> None:
             raise StoreError(
                 f"{what} contains what looks like a national ID number; nothing was written"
             )
+
+
+def _check_change(
+    bookings: Sequence[Booking],
+    kinds: Mapping[tuple[str, dt.date], str],
+    new_ids: Sequence[str],
+) -> None:
+    """A changed plan has known booking kinds, one place a child a night, new children once."""
+    bad = sorted({versions.booking_kind(b, kinds) for b in bookings} - set(BOOKING_KINDS))
+    if bad:
+        raise StoreError(
+            f"unknown booking kind {', '.join(map(repr, bad))} (one of"
+            f" {', '.join(BOOKING_KINDS)}); nothing was written"
+        )
+    seen: set[tuple[str, dt.date]] = set()
+    for b in bookings:
+        if (b.child_id, b.night) in seen:
+            raise StoreError(
+                f"booking {b.child_id} {b.night}: the child is booked twice a night;"
+                " nothing was written"
+            )
+        seen.add((b.child_id, b.night))
+    twice = sorted(cid for cid, n in Counter(new_ids).items() if n > 1)
+    if twice:
+        raise StoreError(f"new children given twice: {', '.join(twice)}; nothing was written")
 
 
 def _check_bookings(inp: RoundInput, bookings: Sequence[Booking]) -> None:
