@@ -273,6 +273,9 @@ def _register_commands() -> None:
     app.command()(report)
     app.command()(export)
     app.command()(diff)
+    from allocator.commands.scenario_cmd import scenario_app
+
+    app.add_typer(scenario_app, name="scenario")
 
 
 _register_commands()

@@ -93,6 +93,7 @@ def apply(scenario: Scenario, base: RoundInput | None = None) -> Applied:
     step.set_acute_reserve()
     step.demand_scale()
     step.add_children()
+    step.residents_over_capacity()
     step.settings()
     inp = step.build()
     return Applied(scenario, base, inp, step.changes)
@@ -143,7 +144,7 @@ class _Step:
     # -- helpers --------------------------------------------------------------------------
 
     def problem(self, key: str, message: str) -> None:
-        self.problems.append(Problem(self.label, None, key, message))
+        self.problems.append(Problem(self.label, self.sc.line_of(key), key, message))
 
     def house_ids(self) -> set[str]:
         return {h.house_id for h in self.houses}
@@ -504,6 +505,49 @@ class _Step:
                 )
             )
         return out
+
+    def residents_over_capacity(self) -> None:
+        if self.sc.demand.residents_over_capacity != "respite":
+            return
+        beds: dict[str, int] = {}
+        for h in self.houses:
+            if h.kind is HouseKind.BARNEBOLIG:
+                for cat in h.categories | h.conditional_categories:
+                    beds[cat] = beds.get(cat, 0) + h.places
+        start, end = self.config.start, self.config.end
+        by_house = {h.house_id: h for h in self.houses}
+        moved: list[str] = []
+        for cat in sorted({c.category for c in self.children if c.level == 6}):
+            residents = [c for c in self.children if c.level == 6 and c.category == cat]
+            excess = len(residents) - beds.get(cat, 0)
+            if excess <= 0:
+                continue
+
+            # Those whose home barnebolig is over-full move first, then the highest ids.
+            homes = [c.home_house for c in residents]
+            crowded = {
+                c.child_id: by_house.get(c.home_house or "") is None
+                or homes.count(c.home_house) > by_house[c.home_house or ""].places
+                for c in residents
+            }
+            chosen = sorted(residents, key=lambda c: (crowded[c.child_id], c.child_id))[-excess:]
+            ids = {c.child_id for c in chosen}
+            out = []
+            for c in self.children:
+                if c.child_id in ids:
+                    nights = _vedtak_nights(c, start, end)
+                    granted = max(1, min(nights, _band(5, nights)[1]))
+                    c = c.model_copy(
+                        update={"level": 5, "granted_nights": granted, "home_house": None}
+                    )
+                out.append(c)
+            self.children = out
+            moved += sorted(ids)
+        if moved:
+            self.changes.append(
+                f"{len(moved)} barnebolig residents without a bed get level-5 respite instead"
+                f" ({', '.join(moved)})"
+            )
 
     def settings(self) -> None:
         r = self.sc.round

@@ -131,7 +131,7 @@ def _status(outcome: RoundOutcome) -> str:
     return str(outcome.result.status)
 
 
-def _row(
+def scenario_row(
     applied: Applied,
     outcome: RoundOutcome,
     params: SolveParams,
@@ -175,7 +175,7 @@ def _json_scalar(value: Scalar) -> Scalar:
     return value
 
 
-def _params(applied: Applied, seed: int, time_limit: float, workers: int) -> SolveParams:
+def solve_params(applied: Applied, seed: int, time_limit: float, workers: int) -> SolveParams:
     return SolveParams(
         time_limit=time_limit, seed=seed, workers=workers, method=applied.inp.config.method
     )
@@ -221,9 +221,9 @@ def run_scenario_row(
     started = time.monotonic()
     sc = load_scenario(scenario)
     applied = apply(sc)
-    params = _params(applied, seed, time_limit, workers)
+    params = solve_params(applied, seed, time_limit, workers)
     outcome = plan_round(applied.inp, params)
-    row = _row(applied, outcome, params, time.monotonic() - started)
+    row = scenario_row(applied, outcome, params, time.monotonic() - started)
     if out is not None and outcome.result.status.has_plan and not outcome.violations:
         base_row = input_figures(applied.base)
         write_outputs(applied, outcome, params, Path(out), row, base_row)
@@ -232,12 +232,12 @@ def run_scenario_row(
 
 @dataclass
 class Comparison:
-    """A scenario and its base planned with the same settings."""
+    """A scenario planned, and its base planned with the same settings (or not planned)."""
 
     applied: Applied
     params: SolveParams
     scenario: RoundOutcome
-    base: RoundOutcome
+    base: RoundOutcome | None
     scenario_row: dict[str, Scalar]
     base_row: dict[str, Scalar]
     rows: list[dict[str, Scalar]] = field(default_factory=list)
@@ -247,26 +247,34 @@ def run_with_base(
     applied: Applied,
     params: SolveParams,
     on_progress: ProgressFn | None = None,
+    *,
+    plan_base: bool = True,
 ) -> Comparison:
     """Plan the scenario's round and its base with the same seed, time limit and workers.
 
     The base keeps its own method and weights; solving it too (rather than comparing with a
-    plan made earlier under other settings) is what makes the difference the scenario's.
+    plan made earlier under other settings) is what makes the difference the scenario's. With
+    ``plan_base=False`` the base is compared on its round figures only (granted, places,
+    reserve).
     """
     started = time.monotonic()
     outcome = plan_round(applied.inp, params, on_progress)
-    scen_row = _row(applied, outcome, params, time.monotonic() - started)
-    started = time.monotonic()
-    base_params = SolveParams(
-        time_limit=params.time_limit,
-        seed=params.seed,
-        workers=params.workers,
-        method=applied.base.config.method,
-    )
-    base_outcome = plan_round(applied.base, base_params, on_progress)
-    base_applied = Applied(applied.scenario, applied.base, applied.base, [])
-    base_row = _row(base_applied, base_outcome, base_params, time.monotonic() - started)
-    rows = compare_rows(_figures_only(base_row), _figures_only(scen_row))
+    scen_row = scenario_row(applied, outcome, params, time.monotonic() - started)
+    base_outcome: RoundOutcome | None = None
+    if plan_base:
+        started = time.monotonic()
+        base_params = SolveParams(
+            time_limit=params.time_limit,
+            seed=params.seed,
+            workers=params.workers,
+            method=applied.base.config.method,
+        )
+        base_outcome = plan_round(applied.base, base_params, on_progress)
+        base_applied = Applied(applied.scenario, applied.base, applied.base, [])
+        base_row = scenario_row(base_applied, base_outcome, base_params, time.monotonic() - started)
+    else:
+        base_row = dict(input_figures(applied.base))
+    rows = compare_rows(figures_only(base_row), figures_only(scen_row))
     return Comparison(applied, params, outcome, base_outcome, scen_row, base_row, rows)
 
 
@@ -283,7 +291,7 @@ _NOT_FIGURES = (
 )
 
 
-def _figures_only(row: Mapping[str, Scalar]) -> dict[str, Scalar]:
+def figures_only(row: Mapping[str, Scalar]) -> dict[str, Scalar]:
     return {k: v for k, v in row.items() if k not in _NOT_FIGURES and not k.startswith("param.")}
 
 
@@ -297,7 +305,7 @@ def write_outputs(
 ) -> None:
     """Write the plan folder plus ``scenario.json``, ``comparison.json`` and ``comparison.csv``,
     all or nothing."""
-    rows = compare_rows(_figures_only(base_row), _figures_only(row))
+    rows = compare_rows(figures_only(base_row), figures_only(row))
     with atomic_output_dir(out) as tmp:
         write_plan(applied.inp, outcome, params, tmp)  # atomic itself: swaps into tmp
         write_json(

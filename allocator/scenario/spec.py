@@ -48,13 +48,22 @@ scenario is applied (`allocator.scenario.apply.apply_scenario`). Every problem i
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from allocator.io.errors import InputError, Problem
 from models.categories import Category, parse_categories
@@ -216,11 +225,16 @@ class Generate(_Strict):
 
 
 class Demand(_Strict):
-    """Demand changes (``[demand]``): applied in the order generate, scale, add_children."""
+    """Demand changes (``[demand]``): applied in the order generate, scale, add_children,
+    residents_over_capacity."""
 
     scale: float | None = Field(default=None, gt=0, le=5)
     add_children: list[AddChildren] = Field(default_factory=list)
     generate: Generate | None = None
+    residents_over_capacity: Literal["error", "respite"] = "error"
+    """Barnebolig residents (level 6) beyond the barnebolig places of their category:
+    ``error`` leaves them (the planner then names the resident without a bed); ``respite``
+    turns the last of them into level-5 respite children with level 5's top grant."""
 
 
 class RoundChange(_Strict):
@@ -248,6 +262,7 @@ class Scenario(_Strict):
     closures: list[ClosureChange] = Field(default_factory=list)
     demand: Demand = Field(default_factory=Demand)
     path: Path = Field(default=Path("scenario.toml"), exclude=True)
+    _lines: dict[str, int] = PrivateAttr(default_factory=dict)
 
     @field_validator("weights")
     @classmethod
@@ -268,7 +283,17 @@ class Scenario(_Strict):
     def base_path(self) -> Path:
         """The base round, resolved against the scenario file's folder."""
         base = Path(self.base)
-        return base if base.is_absolute() else (self.path.parent / base)
+        return base if base.is_absolute() else Path(os.path.normpath(self.path.parent / base))
+
+    def line_of(self, key: str) -> int | None:
+        """The line of the file that sets ``key`` (or its nearest parent), if known."""
+        parts = key.split(".")
+        while parts:
+            line = self._lines.get(".".join(parts))
+            if line is not None:
+                return line
+            parts.pop()
+        return None
 
     @property
     def label(self) -> str:
@@ -398,6 +423,7 @@ def parse_scenario(text: str, path: Path) -> Scenario:
         raise InputError(problems)
     if not scenario.name:
         scenario = scenario.model_copy(update={"name": path.stem})
+    scenario._lines = dict(lines)
     if not scenario.base_path.exists():
         message = f"base {scenario.base!r} not found (looked for {scenario.base_path})"
         raise InputError([Problem(label, lines.get("base"), "base", message)])
