@@ -25,6 +25,7 @@ from allocator.instance import (
     NightIdx,
     SubInstance,
     sub_instance,
+    with_demand_scale,
 )
 from allocator.lns import improve
 from allocator.result import ProgressPoint, Result, SolveStatus, StageReport
@@ -250,8 +251,10 @@ def solve_decomposed(
                 method="decomposed",
             )
         _mop_up(run, assignment)
+        if weights.share_deviation_night > 0:
+            run.inst = with_demand_scale(run.inst, run.plan)
         improve(run, groups, params.seed)
-    terms = evaluate_terms(inst, weights, run.plan)
+    terms = evaluate_terms(run.inst, weights, run.plan)
     return Result(
         # Optimal sub-problems do not prove the whole round optimal.
         status=SolveStatus.FEASIBLE,

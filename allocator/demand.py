@@ -7,7 +7,7 @@ Christmas, Easter, 17 May, the summer holiday and the winter and autumn school b
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from allocator.calendar import bergen_school_holidays, easter_sunday
@@ -95,14 +95,48 @@ def measured_kinds(pattern: str) -> tuple[str, ...]:
     return DEMAND_KINDS
 
 
+#: Families are compared with families of the same pattern, for each kind of night.
+ShareKey = tuple[str, str]
+"""(kind, pattern)"""
+
+
+def proportional_scales(measured: Iterable[tuple[ShareKey, int, float]]) -> dict[ShareKey, float]:
+    """How far the calendar shares of one kind and pattern must be scaled so that they add up
+    to the nights of that kind those families got together: ``((kind, pattern), got, calendar
+    share)`` triples in, one factor per kind and pattern out.
+
+    A kind's nights are not there alike for every family: weekend families take most Friday
+    and Saturday nights by their pattern, so the others as a whole get fewer weekends than the
+    calendar has, and a family that comes for whole weeks gets two weekend nights a week by its
+    pattern where a family with no pattern may get none. "Proportional" is therefore among
+    families of the same pattern: the kind's nights they got together, split by their nights
+    and the kind's share of their available nights. Without the scale every family but the
+    weekend families would be "short" of weekends, which says nothing about fairness between
+    them.
+    """
+    got: dict[ShareKey, float] = {}
+    calendar: dict[ShareKey, float] = {}
+    for key, n_got, share in measured:
+        got[key] = got.get(key, 0.0) + n_got
+        calendar[key] = calendar.get(key, 0.0) + share
+    return {k: (got[k] / calendar[k] if calendar[k] > 0 else 1.0) for k in calendar}
+
+
+def calendar_share(nights: int, of_kind: int, available: int) -> float:
+    """A family's share of a kind before scaling: its nights × the share of its available
+    nights that are of that kind."""
+    return nights * of_kind / available if available else 0.0
+
+
 def fair_shares(
     inp: RoundInput,
     bookings: Sequence[Booking],
     balance: Mapping[str, Mapping[str, float]] | None = None,
 ) -> dict[str, dict[str, KindShare]]:
-    """Each family's nights of each high-demand kind and its fair share of them: its nights
+    """Each family's nights of each high-demand kind and its fair share of them: the kind's
+    nights the measured families got together, split in proportion to each family's nights
     times the share of its available nights that are of that kind ("a family with twice the
-    nights gets about twice the weekends", as the calendar has them). ``balance`` (got − share
+    nights gets about twice the weekends"; see `proportional_scales`). ``balance`` (got − share
     from earlier rounds) is subtracted from the share, so a family that got less last time is
     owed more now. Barnebolig residents are not counted: they live there every night."""
     kinds = demand_nights(inp.nights, inp.calendar)
@@ -112,17 +146,28 @@ def fair_shares(
     for b in bookings:
         if b.child_id in booked:
             booked[b.child_id].add((b.night - start).days)
-    result: dict[str, dict[str, KindShare]] = {}
+    raw: dict[str, dict[str, tuple[int, float]]] = {}
     for child in families:
         available = set(inp.available_nights(child))
         mine = booked[child.child_id]
-        result[child.child_id] = {}
+        raw[child.child_id] = {}
         for kind in measured_kinds(str(child.pattern)):
             of_kind = len(kinds[kind] & available)
             if of_kind == 0 or not available:
                 continue
-            share = len(mine) * of_kind / len(available)
-            if balance:
-                share -= balance.get(child.child_id, {}).get(kind, 0.0)
-            result[child.child_id][kind] = KindShare(len(mine & kinds[kind]), share)
+            share = calendar_share(len(mine), of_kind, len(available))
+            raw[child.child_id][kind] = (len(mine & kinds[kind]), share)
+    pattern = {c.child_id: str(c.pattern) for c in families}
+    scales = proportional_scales(
+        ((kind, pattern[child_id]), got, share)
+        for child_id, per_kind in raw.items()
+        for kind, (got, share) in per_kind.items()
+    )
+    result: dict[str, dict[str, KindShare]] = {}
+    for child_id, per_kind in raw.items():
+        result[child_id] = {}
+        for kind, (got, share) in per_kind.items():
+            owed = balance.get(child_id, {}).get(kind, 0.0) if balance else 0.0
+            scaled = share * scales[(kind, pattern[child_id])]
+            result[child_id][kind] = KindShare(got, scaled - owed)
     return result

@@ -11,7 +11,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 from allocator.cpsat.variables import Key
-from allocator.instance import Instance, place_open
+from allocator.instance import Instance, place_open, share_rows
 from models.config import ObjectiveWeights
 from models.inputs import Pattern
 
@@ -127,24 +127,12 @@ def _wishes_met(inst: Instance, nights: dict[int, set[int]]) -> int | None:
 def _fair_share_deviation(inst: Instance, nights: dict[int, set[int]]) -> int | None:
     """Nights beyond tolerance by which families stray from their fair share (see
     `allocator.cpsat.objective.fair_share`); None when the term has nothing to measure."""
-    from allocator.demand import measured_kinds
-
     total_dev = 0
     measured = False
     for child in inst.children:
-        if child.is_resident or child.granted <= 0 or not child.available:
-            continue
-        available = set(child.available)
-        scale = 10 * len(available)
         mine = nights[child.idx]
-        for kind in measured_kinds(str(child.pattern)):
-            of_kind = inst.demand.get(kind, frozenset()) & available
-            if not of_kind:
-                continue
+        for row in share_rows(inst, child):
             measured = True
-            balance = round(scale * child.balance.get(kind, 0.0))
-            gap = scale * len(mine & of_kind) - 10 * len(of_kind) * len(mine) + balance
-            excess = abs(gap) - scale * inst.share_tolerance
-            if excess > 0:
-                total_dev += -(-excess // scale)
+            got = sum(1 for n in row.nights if n in mine)
+            total_dev += row.deviation(got, len(mine))
     return total_dev if measured else None

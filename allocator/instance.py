@@ -109,6 +109,10 @@ class Instance:
     demand: dict[str, frozenset[NightIdx]] = field(default_factory=dict)
     """High-demand nights of each kind (weekend, christmas, easter, ...), see allocator.demand."""
     share_tolerance: int = 1
+    demand_scale: dict[tuple[str, str], float] = field(default_factory=dict)
+    """Per (kind, pattern), the factor on calendar shares that makes families' shares add up to
+    the kind's nights they get together (`allocator.demand.proportional_scales`); 1 when unset.
+    Set from a plan at hand (`with_demand_scale`)."""
 
     @property
     def n_nights(self) -> int:
@@ -219,6 +223,7 @@ def sub_instance(
             inst.weekend_night,
             inst.demand,
             inst.share_tolerance,
+            inst.demand_scale,
         ),
         to_global,
     )
@@ -494,3 +499,76 @@ def build_instance(
         demand=demand_nights(nights, inp.calendar),
         share_tolerance=inp.config.weights.share_tolerance_nights,
     )
+
+
+#: Fixed-point factor for fair shares in the model (shares are fractions of nights).
+SHARE_SCALE = 1000
+
+
+@dataclass(frozen=True)
+class ShareRow:
+    """One family's fair share of one kind of high-demand night, as integers for the model:
+    ``gap = per_got · got − per_night · allocated + offset`` is (got − share) in units of
+    ``per_got``, and nights beyond ``slack`` (the tolerance, in the same units) count."""
+
+    kind: str
+    nights: tuple[NightIdx, ...]
+    per_got: int
+    per_night: int
+    offset: int
+    slack: int
+
+    def deviation(self, got: int, allocated: int) -> int:
+        """Nights beyond the tolerance by which the family strays from its share."""
+        gap = self.per_got * got - self.per_night * allocated + self.offset
+        excess = abs(gap) - self.slack
+        return -(-excess // self.per_got) if excess > 0 else 0
+
+
+def share_rows(inst: Instance, child: ChildData) -> list[ShareRow]:
+    """The family's fair-share rows (see `allocator.demand.fair_shares`): share = allocated ×
+    (kind nights / available nights) × scale for its kind and pattern − balance."""
+    from allocator.demand import measured_kinds
+
+    if child.is_resident or child.granted <= 0 or not child.available:
+        return []
+    available = set(child.available)
+    per_got = SHARE_SCALE * len(available)
+    rows = []
+    for kind in measured_kinds(str(child.pattern)):
+        of_kind = tuple(sorted(inst.demand.get(kind, frozenset()) & available))
+        if not of_kind:
+            continue
+        scale = inst.demand_scale.get((kind, str(child.pattern)), 1.0)
+        rows.append(
+            ShareRow(
+                kind,
+                of_kind,
+                per_got,
+                round(SHARE_SCALE * len(of_kind) * scale),
+                round(per_got * child.balance.get(kind, 0.0)),
+                per_got * inst.share_tolerance,
+            )
+        )
+    return rows
+
+
+def with_demand_scale(
+    inst: Instance, plan: Iterable[tuple[ChildIdx, HouseIdx, NightIdx]]
+) -> Instance:
+    """The instance with its fair-share scales (`Instance.demand_scale`) taken from ``plan``:
+    the kinds' nights that families of each pattern get there together."""
+    from allocator.demand import calendar_share, proportional_scales
+
+    nights: dict[ChildIdx, set[NightIdx]] = defaultdict(set)
+    for c, _h, n in plan:
+        nights[c].add(n)
+    measured = []
+    unscaled = replace(inst, demand_scale={})
+    for child in inst.children:
+        mine = nights[child.idx]
+        for row in share_rows(unscaled, child):
+            share = calendar_share(len(mine), len(row.nights), len(child.available))
+            got = sum(1 for n in row.nights if n in mine)
+            measured.append(((row.kind, str(child.pattern)), got, share))
+    return replace(inst, demand_scale=proportional_scales(measured))

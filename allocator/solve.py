@@ -26,7 +26,7 @@ from allocator.cpsat.variables import Key
 from allocator.diagnose import diagnose, unexplained_infeasibility
 from allocator.evaluate import evaluate_terms
 from allocator.hint import greedy_plan
-from allocator.instance import Instance
+from allocator.instance import Instance, with_demand_scale
 from allocator.result import ProgressPoint, Result, SolveStatus, StageReport
 from models.config import ObjectiveWeights
 from models.outputs import Booking
@@ -335,7 +335,11 @@ def solve_round(
     params: SolveParams,
     on_progress: ProgressFn | None = None,
 ) -> Result:
-    """Solve the round with the method in ``params`` (``auto``: by size)."""
+    """Solve the round with the method in ``params`` (``auto``: by size). When fair shares are
+    weighed, their scales come from a greedy plan (the decomposed method refreshes them from
+    its own plan before the neighbourhood search)."""
+    if weights.share_deviation_night > 0 and inst.demand:
+        inst = with_demand_scale(inst, greedy_plan(inst))
     method = params.method
     if method == "auto":
         night_variables = sum(len(c.available) * len(c.candidates) for c in inst.children)

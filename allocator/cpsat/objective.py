@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from ortools.sat.python import cp_model
 
 from allocator.cpsat.variables import Variables
-from allocator.instance import Instance
+from allocator.instance import Instance, share_rows
 from models.config import ObjectiveWeights
 from models.inputs import Pattern
 
@@ -255,34 +255,23 @@ def fair_share(
     """Weekends and holidays shared fairly ("likebehandling"): each family's nights of each
     high-demand kind follow its nights ("a family with twice the nights gets about twice the
     weekends"): share = its nights × the share of its available nights that are of that kind,
-    minus its balance from earlier rounds (a family that got less last time comes first now).
-    Each night beyond ``share_tolerance_nights`` costs. See `allocator.demand.fair_shares`."""
+    scaled so that families of one pattern share what they get together, minus its balance
+    from earlier rounds (a family that got less last time comes first now). Each night beyond
+    ``share_tolerance_nights`` costs. See `allocator.demand.fair_shares`."""
     if w.share_deviation_night <= 0 or not inst.demand:
         return None
-    from allocator.demand import measured_kinds
-
     deviations = []
     for child in inst.children:
-        if child.is_resident or child.granted <= 0 or not child.available:
-            continue
-        available = set(child.available)
-        scale = 10 * len(available)
-        for kind in measured_kinds(str(child.pattern)):
-            of_kind = sorted(inst.demand.get(kind, frozenset()) & available)
-            if not of_kind:
-                continue
-            got = [y for n in of_kind if (y := v.occupied(child.idx, n)) is not None]
-            # 10·A·got − 10·K·allocated + 10·A·balance, with A available and K kind nights.
-            balance = round(scale * child.balance.get(kind, 0.0))
+        for row in share_rows(inst, child):
+            got = [y for n in row.nights if (y := v.occupied(child.idx, n)) is not None]
             gap = (
-                scale * cp_model.LinearExpr.sum(got)
-                - 10 * len(of_kind) * v.allocated[child.idx]
-                + balance
+                row.per_got * cp_model.LinearExpr.sum(got)
+                - row.per_night * v.allocated[child.idx]
+                + row.offset
             )
-            dev = model.new_int_var(0, len(of_kind) + 1000, f"dev_{kind}_{child.idx}")
-            slack = scale * inst.share_tolerance
-            model.add(scale * dev >= gap - slack)
-            model.add(scale * dev >= -gap - slack)
+            dev = model.new_int_var(0, len(row.nights) + 1000, f"dev_{row.kind}_{child.idx}")
+            model.add(row.per_got * dev >= gap - row.slack)
+            model.add(row.per_got * dev >= -gap - row.slack)
             deviations.append(dev)
     if not deviations:
         return None

@@ -42,8 +42,9 @@ def book(child_id: str, *offsets: int, start: dt.date = MONDAY) -> list[Booking]
 def first_round() -> tuple[RoundInput, list[Booking]]:
     """Week of 2027-01-04: B0001 gets the weekend (Friday, Saturday), B0002 three weekdays.
 
-    Weekend shares (both pattern ``any``; 2 of the week's 7 nights are weekend nights; share =
-    nights × 2/7): B0001 4/7, B0002 6/7, so the balances are +10/7 (+1.4) and -6/7 (-0.9).
+    Weekend shares (both pattern ``any``; 2 of the week's 7 nights are weekend nights, so the
+    calendar shares are nights × 2/7 = 4/7 and 6/7, scaled to the 2 weekend nights given):
+    B0001 0.8, B0002 1.2, so the balances are +1.2 and -1.2.
     """
     return week_round(), book("B0001", 4, 5) + book("B0002", 0, 1, 2)
 
@@ -51,8 +52,8 @@ def first_round() -> tuple[RoundInput, list[Booking]]:
 def second_round() -> tuple[RoundInput, list[Booking]]:
     """Week of 2027-01-11: now B0002 gets the weekend, B0001 two weekdays.
 
-    Owed this round (share minus carried balance): B0001 4/7 - 10/7 = -6/7, B0002
-    4/7 + 6/7 = 10/7; balances B0001 0 + 6/7 = +0.9, B0002 2 - 10/7 = +0.6.
+    Owed this round (share minus carried balance; both got 2 nights, so each share is 1):
+    B0001 1 - 1.2 = -0.2, B0002 1 + 1.2 = 2.2; balances B0001 +0.2, B0002 -0.2.
     """
     start = MONDAY + dt.timedelta(days=7)
     return week_round(start), book("B0002", 4, 5, start=start) + book("B0001", 0, 1, start=start)

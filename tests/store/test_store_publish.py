@@ -36,16 +36,16 @@ def test_publish_round_trip(store_url: str) -> None:
         assert len(rows) == 2 * len(DEMAND_KINDS)  # one row per family and kind
         weekend = {r.child_id: r for r in rows if r.kind == "weekend"}
         assert weekend["B0001"].got == 2
-        assert weekend["B0001"].share == pytest.approx(4 / 7)
-        assert weekend["B0001"].balance == pytest.approx(10 / 7)
+        assert weekend["B0001"].share == pytest.approx(0.8)
+        assert weekend["B0001"].balance == pytest.approx(1.2)
         assert weekend["B0002"].got == 0
-        assert weekend["B0002"].share == pytest.approx(6 / 7)
-        assert weekend["B0002"].balance == pytest.approx(-6 / 7)
+        assert weekend["B0002"].share == pytest.approx(1.2)
+        assert weekend["B0002"].balance == pytest.approx(-1.2)
         assert all(r.balance == 0 for r in rows if r.kind != "weekend")
 
         balances = store.balances()
-        assert balances["B0001"]["weekend"] == pytest.approx(10 / 7)
-        assert balances["B0002"]["weekend"] == pytest.approx(-6 / 7)
+        assert balances["B0001"]["weekend"] == pytest.approx(1.2)
+        assert balances["B0002"]["weekend"] == pytest.approx(-1.2)
         assert set(balances["B0001"]) == set(DEMAND_KINDS)
 
         [info] = store.history()
@@ -71,25 +71,25 @@ def test_balances_accumulate_and_the_family_owed_comes_first(store_url: str) -> 
         assert families_owed_first(store.balances()) == ["B0002", "B0001"]
 
         # The next round reads the balances: B0002 is owed more weekend nights than its
-        # proportional share (2 nights × 2/7), B0001 less.
+        # proportional share (one of the two weekend nights given), B0001 less.
         inp2, bookings2 = second_round()
         owed = fair_shares(inp2, bookings2, store.balances())
-        assert owed["B0002"]["weekend"].share == pytest.approx(10 / 7)
-        assert owed["B0001"]["weekend"].share == pytest.approx(-6 / 7)
+        assert owed["B0002"]["weekend"].share == pytest.approx(2.2)
+        assert owed["B0001"]["weekend"].share == pytest.approx(-0.2)
 
         assert store.publish(inp2, bookings2, who="tester", why="round 2") == 2
         balances = store.balances()
-        # Over both rounds B0001 got 2 weekend nights of 4 nights (share 8/7), B0002 2 of 5
-        # (share 10/7): both got more than their share, B0002 by less, so it still comes first.
-        assert balances["B0001"]["weekend"] == pytest.approx(6 / 7)
-        assert balances["B0002"]["weekend"] == pytest.approx(4 / 7)
+        # Over both rounds B0001 got 2 weekend nights of 4 nights, B0002 2 of 5: B0002 still
+        # got a little less than its share, so it still comes first.
+        assert balances["B0001"]["weekend"] == pytest.approx(0.2)
+        assert balances["B0002"]["weekend"] == pytest.approx(-0.2)
         assert families_owed_first(balances) == ["B0002", "B0001"]
         weekend2 = {r.child_id: r for r in store.family_balances(2) if r.kind == "weekend"}
         assert weekend2["B0002"].got == 2
-        assert weekend2["B0002"].share == pytest.approx(10 / 7)
+        assert weekend2["B0002"].share == pytest.approx(2.2)
         # Version 1 is kept as it was.
         weekend1 = {r.child_id: r for r in store.family_balances(1) if r.kind == "weekend"}
-        assert weekend1["B0002"].balance == pytest.approx(-6 / 7)
+        assert weekend1["B0002"].balance == pytest.approx(-1.2)
         assert [v.version for v in store.history()] == [1, 2]
 
 
@@ -102,7 +102,7 @@ def test_a_family_missing_from_a_round_keeps_its_balance(store_url: str) -> None
         bookings2 = book("B0003", 4, 5, start=start) + book("B0001", 0, 1, start=start)
         store.publish(inp2, bookings2, who="tester", why="round 2")
         balances = store.balances()
-        assert balances["B0002"]["weekend"] == pytest.approx(-6 / 7)  # from version 1
+        assert balances["B0002"]["weekend"] == pytest.approx(-1.2)  # from version 1
         assert {r.child_id for r in store.family_balances(2)} == {"B0001", "B0003"}
 
 
@@ -114,9 +114,10 @@ def test_a_kind_without_nights_in_a_round_carries_its_balance_over(store_url: st
     with open_store(store_url) as store:
         store.publish(inp1, bookings1, who="tester", why="christmas")
         christmas = {cid: kinds["christmas"] for cid, kinds in store.balances().items()}
-        # Five of the week's seven nights are Christmas nights: share = nights × 5/7.
-        assert christmas["B0001"] == pytest.approx(2 - 10 / 7)
-        assert christmas["B0002"] == pytest.approx(-10 / 7)
+        # Five of the week's seven nights are Christmas nights, so each family's calendar share
+        # is 2 × 5/7; the two Christmas nights given are shared one each.
+        assert christmas["B0001"] == pytest.approx(1.0)
+        assert christmas["B0002"] == pytest.approx(-1.0)
         inp2, bookings2 = second_round()  # January: no Christmas nights
         store.publish(inp2, bookings2, who="tester", why="january")
         after = {cid: kinds["christmas"] for cid, kinds in store.balances().items()}
