@@ -208,6 +208,10 @@ class CapacityResult:
     """The counts the max-flow condition asks for (a lower bound group by group)."""
     steps: list[SolveStep] = field(default_factory=list)
     message: str = ""
+    round: RoundInput | None = None
+    """The round with the places added, when ``found``."""
+    bookings: list[Booking] = field(default_factory=list)
+    """The checked plan that meets the target, when ``found``."""
 
     @property
     def total(self) -> int:
@@ -342,6 +346,8 @@ def find_capacity(
         if has_plan and not short:
             result.added = dict(added)
             result.found = True
+            result.round = trial_inp
+            result.bookings = list(bookings)
             result.message = "a checked plan meets the target"
             return result
         votes: Counter[str] = Counter()
