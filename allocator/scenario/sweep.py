@@ -414,6 +414,15 @@ def _set_dotted(data: dict[str, Any], dotted: str, value: Any) -> None:
         node[last] = value
 
 
+def _path_from(folder: Path, target: Path) -> str:
+    """``target`` relative to ``folder`` when they share more than the root (a sweep folder
+    moved with its repository still finds the base), else absolute."""
+    src, dst = folder.resolve(), target.resolve()
+    if Path(os.path.commonpath([src, dst])) == Path(src.anchor):
+        return str(dst)
+    return os.path.relpath(dst, src)
+
+
 def _slug(text: str) -> str:
     return _ID_CHARS.sub("-", text).strip("-") or "value"
 
@@ -435,22 +444,26 @@ def _grid_scenarios(
         raise InputError([Problem(str(source), None, None, f"cannot be read: {exc}")]) from None
     base_scenario = parse_scenario(base_text, source)  # its own errors name its file
     folder = out / "scenarios"
-    data_path = os.path.relpath(base_scenario.base_path.resolve(), folder.resolve())
+    data_path = _path_from(folder, base_scenario.base_path)
+    # Names say what was set: "acute_reserve.vestlund" → "acute-4-vestlund-2".
+    tail = grid.parameter.split(".", 1)[-1]
     made = []
     problems: list[Problem] = []
     for i, (value, value_label) in enumerate(zip(grid.values, _labels(grid), strict=True)):
         data = copy.deepcopy(base_data)
-        name = f"{base_scenario.name}-{grid.parameter}-{_slug(value_label)}"[:80]
+        name = f"{base_scenario.name}-{tail}-{_slug(value_label)}"[:80]
         try:
             _set_dotted(data, grid.parameter, value)
         except KeyError as exc:
             problems.append(Problem(label, None, "grid.parameter", str(exc.args[0])))
             break
-        data["name"] = name
-        data["base"] = data_path
-        data["description"] = (
-            f"{base_scenario.description or base_scenario.name} ({grid.parameter} = {value_label})"
-        )
+        description = base_scenario.description or base_scenario.name
+        data = {
+            "name": name,
+            "description": f"{description} ({grid.parameter} = {value_label})",
+            "base": data_path,
+            **{k: v for k, v in data.items() if k not in ("name", "description", "base")},
+        }
         file = folder / f"{name}.toml"
         text = (
             f"# Written by `allocator scenario sweep` from {source.name} ({spec.path.name}):"
@@ -466,7 +479,8 @@ def _grid_scenarios(
                         label,
                         None,
                         f"grid.values.{i}",
-                        f"{grid.parameter} = {value_label} gives a bad scenario: {where}{p.message}",
+                        f"{grid.parameter} = {value_label} gives a bad scenario:"
+                        f" {where}{p.message}",
                     )
                 )
             continue
@@ -557,7 +571,7 @@ def expand_sweep(
 # ---------------------------------------------------------------------------------------------
 
 
-class RunTimeout(BaseException):  # noqa: N818 - a stop signal, like KeyboardInterrupt
+class RunTimeout(BaseException):
     """A run went over its budget. A BaseException, so no ``except Exception`` in the pipeline
     swallows it."""
 
