@@ -160,7 +160,13 @@ def run(
         f" {solves * params.time_limit:g}s).",
         highlight=False,
     )
-    comparison = run_with_base(applied, params, _Throttled("plan"), plan_base=base)
+    comparison = run_with_base(
+        applied,
+        params,
+        _Throttled("scenario"),
+        plan_base=base,
+        on_base_progress=_Throttled("base"),
+    )
     outcome, row, base_row = comparison.scenario, comparison.scenario_row, comparison.base_row
     result = outcome.result
     if not result.status.has_plan:
@@ -222,7 +228,10 @@ def capacity(
     ] = 0.95,
     group: Annotated[
         list[str] | None,
-        typer.Option(help="A group that may grow (repeat); default all. See the list printed."),
+        typer.Option(
+            help="A group that may grow, by key ('2;3 (4)') or by one of its houses"
+            " (vadmyra); repeat for more; default all."
+        ),
     ] = None,
     mode: Annotated[
         str, typer.Option(help="add: places to the group's largest house; new: a new house.")
@@ -237,7 +246,7 @@ def capacity(
     grant: a max-flow bound rules out hopeless counts, the round's model confirms."""
     from allocator.io.reader import read_round
     from allocator.scenario.apply import apply_scenario
-    from allocator.scenario.capacity import find_capacity, house_groups
+    from allocator.scenario.capacity import find_capacity, house_groups, resolve_groups
     from allocator.scenario.spec import load_scenario
     from allocator.solve import SolveParams
 
@@ -253,12 +262,10 @@ def capacity(
     except InputError as exc:
         raise _fail_input(exc) from None
     groups = house_groups(inp)
-    keys = [g.key for g in groups]
-    if group:
-        unknown = [g for g in group if g not in keys]
-        if unknown:
-            shown = ", ".join(repr(k) for k in keys)
-            raise _bad_option(f"--group {', '.join(map(repr, unknown))}: groups are {shown}")
+    try:
+        chosen = resolve_groups(inp, group) if group else None
+    except ValueError as exc:
+        raise _bad_option(f"--group: {exc}") from None
     err.print(
         f"Groups: {'; '.join(f'{g.key!r} ({g.places} places, grows {g.representative})' for g in groups)}",  # noqa: E501
         highlight=False,
@@ -269,7 +276,7 @@ def capacity(
     result = find_capacity(
         inp,
         target,
-        groups=group,
+        groups=chosen,
         mode=mode,
         params=params,
         max_add=max_add,
@@ -297,3 +304,7 @@ def capacity(
     out.print(f"{verdict}: {result.total} places in all; {result.message}.", highlight=False)
     if not result.found:
         raise typer.Exit(EXIT_NO_PLAN)
+
+
+# Sweeps and their report register themselves on scenario_app (allocator/commands/sweep_cmd.py).
+from allocator.commands import sweep_cmd  # noqa: E402,F401

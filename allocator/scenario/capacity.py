@@ -30,7 +30,7 @@ import math
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from allocator.check.bound import max_flow_bound
 from allocator.check.rules import available_nights, is_eligible, unavailable_ranges
@@ -39,6 +39,7 @@ from allocator.solve import SolveParams
 from models.inputs import House, HouseKind
 from models.outputs import Booking
 from models.round_input import RoundInput
+from models.rules import budget_nights
 
 __all__ = [
     "CapacityResult",
@@ -47,6 +48,7 @@ __all__ = [
     "find_capacity",
     "house_groups",
     "reachable",
+    "resolve_groups",
     "with_added",
 ]
 
@@ -96,6 +98,31 @@ def house_groups(inp: RoundInput) -> list[HouseGroup]:
                 places=sum(h.places for h in houses),
             )
         )
+    return out
+
+
+def resolve_groups(inp: RoundInput, names: Sequence[str]) -> list[str]:
+    """Group keys for ``names``: a group's key (``"2;3 (4)"``) or any of its houses' ids.
+
+    Raises
+    ------
+    ValueError
+        Naming what is unknown and listing the groups.
+    """
+    groups = house_groups(inp)
+    by_house = {hid: g.key for g in groups for hid in g.houses}
+    keys = [g.key for g in groups]
+    out: list[str] = []
+    unknown: list[str] = []
+    for name in names:
+        key = name if name in keys else by_house.get(name)
+        if key is None:
+            unknown.append(name)
+        elif key not in out:
+            out.append(key)
+    if unknown:
+        shown = "; ".join(f"{g.key!r} ({', '.join(g.houses)})" for g in groups)
+        raise ValueError(f"unknown group {', '.join(map(repr, unknown))}; groups: {shown}")
     return out
 
 
@@ -246,7 +273,8 @@ def find_capacity(
     target
         Share of each child's reachable grant, in (0, 1].
     groups
-        Keys of the groups that may grow (`house_groups`); all when ``None``.
+        Groups that may grow, by key or by a house of the group (`resolve_groups`); all when
+        ``None``.
     mode
         ``"add"`` (places to the group's largest house) or ``"new"`` (a new house like it).
     params
@@ -277,12 +305,8 @@ def find_capacity(
     all_groups = house_groups(inp)
     keys = [g.key for g in all_groups]
     if groups:
-        unknown = [g for g in groups if g not in keys]
-        if unknown:
-            raise ValueError(
-                f"unknown group {', '.join(map(repr, unknown))}; groups: {', '.join(keys)}"
-            )
-        keys = [k for k in keys if k in groups]
+        chosen = resolve_groups(inp, groups)
+        keys = [k for k in keys if k in chosen]
     reach = reachable(inp)
     result = CapacityResult(target, mode, all_groups, dict.fromkeys(keys, 0), False)
 
@@ -304,9 +328,9 @@ def find_capacity(
         for key in keys:
             if added[key] >= max_add:
                 continue
-            trial = gap({**added, key: added[key] + 1})
-            if trial < best_gap:
-                best_key, best_gap = key, trial
+            trial_gap = gap({**added, key: added[key] + 1})
+            if trial_gap < best_gap:
+                best_key, best_gap = key, trial_gap
         if best_key is None:
             # No single place helps (two groups must grow together): grow every group a step.
             for key in keys:
@@ -322,52 +346,146 @@ def find_capacity(
     result.flow_added = dict(added)
     say(f"max-flow lower bound: {_show(added)}")
 
-    # 2. Confirm with the round's model; grow where children stay short.
-    for _ in range(max_solves):
-        trial_inp = with_added(inp, all_groups, added, mode)
-        started = time.monotonic()
-        outcome = plan_round(trial_inp, params)
-        wall = time.monotonic() - started
-        has_plan = outcome.result.status.has_plan and not outcome.violations
-        bookings = outcome.result.bookings if has_plan else []
-        short = (
-            _short_children(trial_inp, bookings, target, reach)
-            if has_plan
-            else [c for c, n in reach.items() if n > 0]
-        )
-        status = str(outcome.result.status) if not outcome.violations else "CHECK_FAILED"
-        lowest = _lowest_share(trial_inp, bookings, reach) if has_plan else None
-        result.steps.append(SolveStep(dict(added), status, lowest, len(short), wall))
-        shown = "-" if lowest is None else f"{lowest:.1%}"
-        say(
-            f"solve {_show(added)}: {status}, lowest share {shown},"
-            f" {len(short)} children below {target:.0%} ({wall:.1f}s)"
-        )
-        if has_plan and not short:
-            result.added = dict(added)
-            result.found = True
-            result.round = trial_inp
-            result.bookings = list(bookings)
-            result.message = "a checked plan meets the target"
-            return result
-        votes: Counter[str] = Counter()
-        houses = {h.house_id: h for h in trial_inp.houses}
-        group_of = {hid: g.key for g in all_groups for hid in g.houses}
-        for child_id in short:
-            child = trial_inp.child(child_id)
-            for hid, h in houses.items():
-                grp = group_of.get(hid)
-                if grp is not None and grp in added and added[grp] < max_add:
-                    votes[grp] += int(is_eligible(child, h))
-        if not votes:
+    # 2. Confirm with the round's model; grow where children stay short, then give back.
+    floor = min(100, math.ceil(target * 100 - _EPS))
+    best: _Trial | None = None
+    solves = 0
+    while solves < max_solves:
+        trial = _solve(inp, all_groups, added, mode, params, target, reach, floor)
+        solves += 1
+        result.steps.append(trial.step)
+        say(trial.line(target))
+        if trial.meets:
+            best = trial
             break
-        added[votes.most_common(1)[0][0]] += 1
+        grow = _growth(trial, all_groups, added, max_add, target, reach)
+        if not grow:
+            break
+        for key, n in grow.items():
+            added[key] += n
+    if best is None:
+        result.added = dict(added)
+        result.message = (
+            f"no plan met the target within {solves} solves of {params.time_limit:g}s;"
+            " more time per solve may need fewer places"
+        )
+        return result
+    # Give back places the solves added beyond the max-flow bound, one at a time.
+    for key in keys:
+        while solves < max_solves and added[key] > result.flow_added[key]:
+            fewer = {**added, key: added[key] - 1}
+            trial = _solve(inp, all_groups, fewer, mode, params, target, reach, floor)
+            solves += 1
+            result.steps.append(trial.step)
+            say(trial.line(target))
+            if not trial.meets:
+                break
+            added, best = fewer, trial
     result.added = dict(added)
-    result.message = (
-        f"no plan met the target within {len(result.steps)} solves of"
-        f" {params.time_limit:g}s; more time per solve may need fewer places"
-    )
+    result.found = True
+    result.round = best.inp
+    result.bookings = best.bookings
+    result.message = "a checked plan meets the target"
     return result
+
+
+@dataclass
+class _Trial:
+    """One confirmation solve with its round, plan and the children below target."""
+
+    inp: RoundInput
+    bookings: list[Booking]
+    short: list[str]
+    step: SolveStep
+    meets: bool
+
+    def line(self, target: float) -> str:
+        s = self.step
+        shown = "-" if s.lowest_share is None else f"{s.lowest_share:.1%}"
+        return (
+            f"solve {_show(s.added)}: {s.status}, lowest share {shown},"
+            f" {s.short} children below {target:.0%} ({s.wall_time:.1f}s)"
+        )
+
+
+def _solve(
+    inp: RoundInput,
+    groups: Sequence[HouseGroup],
+    added: dict[str, int],
+    mode: str,
+    params: SolveParams,
+    target: float,
+    reach: dict[str, int],
+    floor: int,
+) -> _Trial:
+    """Plan the round with ``added`` places. The model's fair floor (``deep_shortfall`` counts
+    nights below ``fair_floor_percent`` of a grant) is set to the target, so the solver aims
+    at the question asked."""
+    grown = with_added(inp, groups, added, mode)
+    weights = grown.config.weights.model_copy(update={"fair_floor_percent": floor})
+    trial_inp = replace(grown, config=grown.config.model_copy(update={"weights": weights}))
+    started = time.monotonic()
+    outcome = plan_round(trial_inp, params)
+    wall = time.monotonic() - started
+    has_plan = outcome.result.status.has_plan and not outcome.violations
+    bookings = list(outcome.result.bookings) if has_plan else []
+    short = (
+        _short_children(trial_inp, bookings, target, reach)
+        if has_plan
+        else [c for c, n in reach.items() if n > 0]
+    )
+    status = "CHECK_FAILED" if outcome.violations else str(outcome.result.status)
+    lowest = _lowest_share(trial_inp, bookings, reach) if has_plan else None
+    step = SolveStep(dict(added), status, lowest, len(short), wall)
+    # The plan is returned with the round as given (weights are not part of the answer).
+    return _Trial(grown, bookings, short, step, has_plan and not short)
+
+
+def _place_nights(inp: RoundInput, house: House) -> int:
+    """Nights one more place gives in the round (rule R3's budget; every night in a
+    barnebolig)."""
+    if house.kind is HouseKind.BARNEBOLIG:
+        return inp.config.n_nights
+    return max(1, budget_nights(1, house.nights_per_place_year, inp.config.n_nights))
+
+
+def _growth(
+    trial: _Trial,
+    groups: Sequence[HouseGroup],
+    added: dict[str, int],
+    max_add: int,
+    target: float,
+    reach: dict[str, int],
+) -> dict[str, int]:
+    """Places to add after a solve that left children short: their missing nights are shared
+    among the groups that take them; a group gets a place for every two places' worth of
+    nights (solver noise makes a full step overshoot), and the group missing most at least
+    one."""
+    got = Counter(b.child_id for b in set(trial.bookings))
+    houses = {h.house_id: h for h in trial.inp.houses}
+    missing: dict[str, float] = {}
+    for child_id in trial.short:
+        child = trial.inp.child(child_id)
+        lack = _needed(target, reach[child_id]) - got[child_id]
+        takers = [
+            g.key
+            for g in groups
+            if g.key in added
+            and added[g.key] < max_add
+            and any(is_eligible(child, houses[h]) for h in g.houses)
+        ]
+        for key in takers:
+            missing[key] = missing.get(key, 0.0) + lack / len(takers)
+    if not missing:
+        return {}
+    rep = {g.key: houses[g.representative] for g in groups}
+    grow = {
+        key: min(max_add - added[key], int(nights / _place_nights(trial.inp, rep[key]) / 2))
+        for key, nights in missing.items()
+    }
+    top = max(missing, key=lambda k: missing[k])
+    grow[top] = max(grow[top], 1)
+    return {k: n for k, n in grow.items() if n > 0}
 
 
 def _show(added: dict[str, int]) -> str:

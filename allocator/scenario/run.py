@@ -249,6 +249,7 @@ def run_with_base(
     on_progress: ProgressFn | None = None,
     *,
     plan_base: bool = True,
+    on_base_progress: ProgressFn | None = None,
 ) -> Comparison:
     """Plan the scenario's round and its base with the same seed, time limit and workers.
 
@@ -269,7 +270,7 @@ def run_with_base(
             workers=params.workers,
             method=applied.base.config.method,
         )
-        base_outcome = plan_round(applied.base, base_params, on_progress)
+        base_outcome = plan_round(applied.base, base_params, on_base_progress)
         base_applied = Applied(applied.scenario, applied.base, applied.base, [])
         base_row = scenario_row(base_applied, base_outcome, base_params, time.monotonic() - started)
     else:

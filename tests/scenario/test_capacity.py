@@ -63,7 +63,8 @@ def test_two_groups_each_get_their_own_shortfall() -> None:
     assert result.added == {"4": 1, "2;3": 2}
     assert result.total == 3
     # Only the category-4 group may grow: the 2/3 children stay short whatever is added.
-    only4 = find_capacity(inp, 0.95, groups=["4"], params=PARAMS, max_add=4)
+    only4 = find_capacity(inp, 0.95, groups=["h4"], params=PARAMS, max_add=4)  # by its house
+    assert list(only4.added) == ["4"]
     assert not only4.found and "not reachable" in only4.message and only4.steps == []
 
 
