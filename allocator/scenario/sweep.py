@@ -95,6 +95,8 @@ PLAN_STATUSES = frozenset({"OPTIMAL", "FEASIBLE"})
 """Statuses of a run whose plan the checker accepted: only these are plotted."""
 
 DEFAULT_TIME_LIMIT = 60.0
+CONNECT_TIMEOUT = "15s"
+"""How long to try to reach a Dask scheduler (``--cluster``) before giving up."""
 MARKER = "sweep.json"
 """Written first into a sweep's folder: a folder holding it may be resumed or replaced."""
 
@@ -1093,7 +1095,7 @@ def _run_dask(
             client = stack.enter_context(Client(cluster))
         else:
             try:
-                client = stack.enter_context(Client(address, timeout="15s"))
+                client = stack.enter_context(Client(address, timeout=CONNECT_TIMEOUT))
             except (OSError, TimeoutError) as exc:
                 raise ConnectionError(
                     f"cannot connect to the Dask scheduler at {address}: {exc}"
