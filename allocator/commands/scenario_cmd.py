@@ -236,7 +236,9 @@ def capacity(
     mode: Annotated[
         str, typer.Option(help="add: places to the group's largest house; new: a new house.")
     ] = "add",
-    time_limit: Annotated[float, typer.Option(help="Seconds per confirmation solve.")] = 10.0,
+    time_limit: Annotated[
+        float, typer.Option(help="Seconds per confirmation solve (Bergen: 30 or more).")
+    ] = 30.0,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 1,
     workers: Annotated[int, typer.Option(help="CP-SAT workers.")] = 2,
     max_add: Annotated[int, typer.Option(help="Most places added to one group.")] = 30,

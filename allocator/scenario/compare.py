@@ -149,7 +149,9 @@ def compare_rows(
 
 
 def summary_figures(rows: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
-    """The rows worth printing first (the CLI's table), in a fixed order."""
+    """The rows worth printing (the CLI's table): the main figures in a fixed order, then the
+    per-category, per-level and per-house ones that are not empty or zero on both sides (a
+    house with no places)."""
     first = [
         "children",
         "granted",
@@ -173,6 +175,6 @@ def summary_figures(rows: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]
         for r in rows
         if r["metric"] not in first
         and str(r["metric"]).startswith(("fulfilment_", "util_"))
-        and (r["base"] is not None or r["scenario"] is not None)
+        and any(r[side] not in (None, 0, 0.0) for side in ("base", "scenario"))
     ]
     return head + rest
