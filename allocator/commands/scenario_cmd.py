@@ -153,13 +153,12 @@ def run(
     err.print(f"Scenario {sc.name}: {sc.description or sc.path}", highlight=False)
     for line in applied.changes:
         err.print(f"  • {line}", highlight=False)
-    solves = 2 if base else 1
-    err.print(
-        f"Planning {'scenario and base' if base else 'the scenario'}: {params.time_limit:g}s"
-        f" each, seed {params.seed}, {params.workers} workers (about"
-        f" {solves * params.time_limit:g}s).",
-        highlight=False,
+    what = (
+        f"scenario and base, {params.time_limit:g}s each"
+        if base
+        else f"the scenario, {params.time_limit:g}s"
     )
+    err.print(f"Planning {what}; seed {params.seed}, {params.workers} workers.", highlight=False)
     comparison = run_with_base(
         applied,
         params,

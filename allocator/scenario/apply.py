@@ -29,7 +29,8 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
+from typing import Any
 
 from allocator.io.errors import InputError, Problem
 from allocator.io.reader import read_round
@@ -39,7 +40,7 @@ from models.config import ObjectiveWeights
 from models.inputs import Child, Closure, House, HouseKind, Pin
 from models.round_input import RoundInput
 
-__all__ = ["Applied", "apply", "apply_scenario", "read_base"]
+__all__ = ["Applied", "apply", "apply_scenario", "read_base", "round_with"]
 
 DAYS_PER_YEAR = 365
 LEVEL5_TOP_PER_YEAR = 275
@@ -54,6 +55,25 @@ class Applied:
     base: RoundInput
     inp: RoundInput
     changes: list[str] = field(default_factory=list)
+
+
+def round_with(inp: RoundInput, **changes: Any) -> RoundInput:
+    """A copy of ``inp`` with some fields changed. (`dataclasses.replace` would hand the copy
+    the original's private id maps, which its ``__post_init__`` then overwrites.)"""
+    fields: dict[str, Any] = {
+        "config": inp.config,
+        "houses": inp.houses,
+        "children": inp.children,
+        "unavailable": inp.unavailable,
+        "wishes": inp.wishes,
+        "incompatible": inp.incompatible,
+        "closures": inp.closures,
+        "calendar": inp.calendar,
+        "pins": inp.pins,
+        "source": inp.source,
+    }
+    fields.update(changes)
+    return RoundInput(**fields)
 
 
 def read_base(scenario: Scenario) -> RoundInput:
@@ -614,7 +634,7 @@ class _Step:
             pins=tuple(self.pins),
             source=f"{self.sc.base_path} + {self.label}",
         )
-        errors = guideline_errors(replace(inp, source=""))
+        errors = guideline_errors(round_with(inp, source=""))
         if errors:
             raise InputError(
                 Problem(self.label, None, "demand", f"after the changes: {e}") for e in errors

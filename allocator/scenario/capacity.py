@@ -30,11 +30,12 @@ import math
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from allocator.check.bound import max_flow_bound
 from allocator.check.rules import available_nights, is_eligible, unavailable_ranges
 from allocator.pipeline import plan_round
+from allocator.scenario.apply import round_with
 from allocator.solve import SolveParams
 from models.inputs import House, HouseKind
 from models.outputs import Booking
@@ -155,18 +156,7 @@ def with_added(
                     }
                 )
             )
-    return RoundInput(
-        config=inp.config,
-        houses=tuple(houses),
-        children=inp.children,
-        unavailable=inp.unavailable,
-        wishes=inp.wishes,
-        incompatible=inp.incompatible,
-        closures=inp.closures,
-        calendar=inp.calendar,
-        pins=inp.pins,
-        source=inp.source,
-    )
+    return round_with(inp, houses=tuple(houses))
 
 
 def reachable(inp: RoundInput) -> dict[str, int]:
@@ -423,7 +413,7 @@ def _solve(
     at the question asked."""
     grown = with_added(inp, groups, added, mode)
     weights = grown.config.weights.model_copy(update={"fair_floor_percent": floor})
-    trial_inp = replace(grown, config=grown.config.model_copy(update={"weights": weights}))
+    trial_inp = round_with(grown, config=grown.config.model_copy(update={"weights": weights}))
     started = time.monotonic()
     outcome = plan_round(trial_inp, params)
     wall = time.monotonic() - started

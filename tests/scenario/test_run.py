@@ -138,3 +138,29 @@ def test_cli_show(tmp_path: Path, base_dir: Path) -> None:
     result = run_cli("scenario", "show", path)
     assert result.exit_code == 0, result.output
     assert "h4: places 2 → 3" in result.output and "acute reserve 1 → 0" in result.output
+
+
+def test_cli_run_when_only_the_scenario_can_be_planned(tmp_path: Path) -> None:
+    """The base's barnebolig has no bed for its resident (no plan); the scenario adds one.
+    The scenario's plan is written and the base is compared on its round figures."""
+    from dataclasses import replace
+
+    from a_scenario_helpers import tiny_round
+
+    from allocator.io.write_input import write_round
+
+    inp = tiny_round()
+    houses = tuple(
+        h.model_copy(update={"places": 0}) if h.house_id == "bb" else h for h in inp.houses
+    )
+    write_round(replace(inp, houses=houses), tmp_path / "base")
+    path = write_scenario(tmp_path, "[houses.bb]\nplaces = 1\n")
+    out = tmp_path / "o"
+    result = run_cli("scenario", "run", path, "--out", out, "--time-limit", 2, "--workers", 1)
+    assert result.exit_code == 0, result.output
+    assert "the base has no checked plan (INFEASIBLE)" in result.output
+    assert_checked(apply_scenario(load_scenario(path)), read_bookings(out))
+    comparison = json.loads((out / "comparison.json").read_text())
+    assert comparison["base_status"] == "INFEASIBLE"
+    rows = {r["metric"]: r for r in comparison["figures"]}
+    assert rows["allocated"]["base"] is None and rows["allocated"]["scenario"] == 19
