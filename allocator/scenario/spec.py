@@ -412,6 +412,11 @@ def parse_scenario(text: str, path: Path) -> Scenario:
         raise InputError([Problem(label, line, None, f"not valid TOML: {exc}")]) from None
     lines = _key_lines(text)
     problems = _weights_problems(label, lines, data)
+    if "path" in data:  # a field of the model (the file itself), never a key of the file
+        allowed = _allowed(Scenario)
+        message = f"unknown key 'path' (allowed: {allowed})"
+        problems.append(Problem(label, lines.get("path"), "path", message))
+        data = {k: v for k, v in data.items() if k != "path"}
     try:
         scenario = Scenario.model_validate({**data, "path": path})
     except ValidationError as exc:

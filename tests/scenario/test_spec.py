@@ -77,6 +77,7 @@ scale = 0.2
     ("text", "line", "key", "says"),
     [
         ("colour = 1\n", 2, "colour", "unknown key 'colour'"),
+        ("path = 'x'\n", 2, "path", "unknown key 'path'"),
         ("[houses.h4]\nadd_place = 1\n", 3, "houses.h4.add_place", "allowed: places, add_places"),
         ("[weights]\nnight = 3\n", 3, "weights.night", "unknown key 'night'"),
         ("[demand]\nscale = -1\n", 3, "demand.scale", "greater than 0"),
