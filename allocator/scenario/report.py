@@ -30,6 +30,7 @@ from allocator.scenario.sweep import MARKER, PLAN_STATUSES, read_results
 __all__ = ["Plot", "build_report", "choose_x"]
 
 _DPI = 120
+SPREAD_NOTE = "Marker and bar: mean and min–max over seeds; dots: single seeds."
 
 
 @dataclass(frozen=True)
@@ -116,7 +117,7 @@ def _spread(
             marker="o",
             capsize=4,
             linestyle="-" if numeric else "none",
-            label=f"{label} (mean, min–max)",
+            label=label,
             color=f"C{k}",
         )
         ax.scatter(
@@ -125,7 +126,6 @@ def _spread(
             s=14,
             alpha=0.5,
             color=f"C{k}",
-            label=f"{label}, each seed",
         )
     if not numeric:
         ax.set_xticks(range(len(values)))
@@ -133,15 +133,15 @@ def _spread(
     ax.set_xlabel(_x_label(frame, x))
     ax.set_ylabel(ylabel)
     ax.grid(True, alpha=0.3)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
+    if len(series) > 1:
+        ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
 
 
 def _offsets(n: int, values: Sequence[Any], numeric: bool) -> list[float]:
     """Side-by-side series on a categorical axis; on a numeric one a small share of the range."""
     if n <= 1:
         return [0.0] * n
-    width = 0.25 if not numeric else 0.02 * (float(max(values)) - float(min(values)) or 1.0)
+    width = 0.6 / n if not numeric else 0.02 * (float(max(values)) - float(min(values)) or 1.0)
     return [(k - (n - 1) / 2) * width for k in range(n)]
 
 
@@ -164,7 +164,10 @@ def _utilisation(frame: Any, x: str) -> Figure | None:
         [[means.at[v, c] * 100 if v in means.index else np.nan for v in values] for c in columns],
         dtype=float,
     )
-    fig = Figure(figsize=(max(6.0, 0.9 * len(values) + 3), max(3.0, 0.35 * len(columns) + 1.5)))
+    fig = Figure(
+        figsize=(max(6.0, 0.9 * len(values) + 3), max(3.0, 0.35 * len(columns) + 1.5)),
+        layout="constrained",
+    )
     ax = fig.add_subplot()
     image = ax.imshow(grid, aspect="auto", cmap="viridis", vmin=0, vmax=100)
     ax.set_xticks(range(len(values)))
@@ -178,7 +181,6 @@ def _utilisation(frame: Any, x: str) -> Figure | None:
                 ax.text(j, i, f"{grid[i, j]:.0f}", ha="center", va="center", fontsize=7, c=colour)
     ax.set_xlabel(_x_label(frame, x))
     fig.colorbar(image, ax=ax, label="utilisation of usable nights (%)")
-    fig.tight_layout()
     return fig
 
 
@@ -187,25 +189,25 @@ def make_plots(frame: Any, x: str) -> list[Plot]:
     plots: list[Plot] = []
     axis = _x_label(frame, x)
     if "fulfilment" in frame.columns:
-        fig = Figure(figsize=(7, 4))
+        fig = Figure(figsize=(8, 4), layout="constrained")
         _spread(fig, frame, x, [("fulfilment", "all children")], "nights given / granted (%)", 100)
         plots.append(
             Plot(
                 "fulfilment",
                 "Fulfilment",
-                f"Nights given as a share of nights granted, by {axis}.",
+                f"Nights given as a share of nights granted, by {axis}. " + SPREAD_NOTE,
                 _png(fig),
             )
         )
     if "under_80" in frame.columns:
-        fig = Figure(figsize=(7, 4))
+        fig = Figure(figsize=(8, 4), layout="constrained")
         series = [("under_80", "under 80% of grant"), ("under_50", "under 50% of grant")]
         _spread(fig, frame, x, series, "children")
         plots.append(
             Plot(
                 "under_80",
                 "Children short of their grant",
-                f"Children given less than 80% (and 50%) of their grant, by {axis}.",
+                f"Children given less than 80% (and 50%) of their grant, by {axis}. " + SPREAD_NOTE,
                 _png(fig),
             )
         )
@@ -213,25 +215,26 @@ def make_plots(frame: Any, x: str) -> list[Plot]:
         c for c in frame.columns if str(c).startswith("fulfilment_cat_") and frame[c].notna().any()
     ]
     if cats:
-        fig = Figure(figsize=(7, 4))
+        fig = Figure(figsize=(8, 4), layout="constrained")
         series = [(c, f"category {str(c).removeprefix('fulfilment_cat_')}") for c in cats]
         _spread(fig, frame, x, series, "nights given / granted (%)", 100)
         plots.append(
             Plot(
                 "fulfilment_by_category",
                 "Fulfilment by category",
-                f"Fulfilment per category of children, by {axis}.",
+                f"Fulfilment per category of children, by {axis}. " + SPREAD_NOTE,
                 _png(fig),
             )
         )
     if "cost_per_night" in frame.columns:
-        fig = Figure(figsize=(7, 4))
+        fig = Figure(figsize=(8, 4), layout="constrained")
         _spread(fig, frame, x, [("cost_per_night", "cost per night")], "kr per allocated night")
         plots.append(
             Plot(
                 "cost_per_night",
                 "Cost per allocated night",
-                f"The houses' price per night, averaged over the nights given, by {axis}.",
+                f"The houses' price per night, averaged over the nights given, by {axis}. "
+                + SPREAD_NOTE,
                 _png(fig),
             )
         )

@@ -322,3 +322,34 @@ def test_cli_unreachable_cluster_exits_2(tmp_path: Path, monkeypatch: pytest.Mon
         "scenario", "sweep", path, "--out", tmp_path / "out", "--cluster", "tcp://127.0.0.1:9"
     )
     assert result.exit_code == 2 and "cannot connect" in result.output
+
+
+def test_cluster_mode_sends_runs_to_a_running_scheduler(tmp_path: Path) -> None:
+    """--cluster: a Dask scheduler that exists already (here one started in this process)."""
+    from distributed import LocalCluster
+
+    path = list_sweep(tmp_path, seeds="[1]")
+    out = tmp_path / "out"
+    runner = FakeRunner(tmp_path / "calls")
+    with LocalCluster(
+        n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None
+    ) as cluster:
+        plan = expand_sweep(load_sweep(path), out)
+        outcome = run_sweep(
+            plan, out, mode="cluster", cluster=cluster.scheduler_address, runner=runner
+        )
+    assert outcome.ran == 3 and outcome.workers == 1
+    assert list(read_results(out)["run_key"]) == [r.key for r in plan.runs]
+
+
+def test_a_column_of_mixed_kinds_becomes_text_for_parquet(tmp_path: Path) -> None:
+    from allocator.scenario.sweep import results_frame
+
+    frame = results_frame(
+        [
+            {"scenario": "a", "param.closures.0.places_closed": "all", "fulfilment": 0.9},
+            {"scenario": "b", "param.closures.0.places_closed": 2, "fulfilment": None},
+        ]
+    )
+    assert list(frame["param.closures.0.places_closed"]) == ["all", "2"]
+    frame.to_parquet(tmp_path / "t.parquet")  # would raise on a mixed column
