@@ -242,6 +242,10 @@ def capacity(
     workers: Annotated[int, typer.Option(help="CP-SAT workers.")] = 2,
     max_add: Annotated[int, typer.Option(help="Most places added to one group.")] = 30,
     max_solves: Annotated[int, typer.Option(help="Most confirmation solves.")] = 12,
+    out_file: Annotated[
+        Path | None,
+        typer.Option("--out", help="Write the answer and every solve to this JSON file."),
+    ] = None,
 ) -> None:
     """Find the fewest added places per group of houses that give every child TARGET of its
     grant: a max-flow bound rules out hopeless counts, the round's model confirms."""
@@ -303,6 +307,11 @@ def capacity(
     out.print(table)
     verdict = "[green]found[/green]" if result.found else "[yellow]not confirmed[/yellow]"
     out.print(f"{verdict}: {result.total} places in all; {result.message}.", highlight=False)
+    if out_file is not None:
+        from allocator.io.atomic import write_json
+
+        write_json(out_file, result.to_dict())
+        out.print(f"Written to {out_file}", highlight=False)
     if not result.found:
         raise typer.Exit(EXIT_NO_PLAN)
 

@@ -234,6 +234,37 @@ class CapacityResult:
     def total(self) -> int:
         return sum(self.added.values())
 
+    def to_dict(self) -> dict[str, object]:
+        """The answer as plain JSON types (without the round and its plan)."""
+        return {
+            "target": self.target,
+            "mode": self.mode,
+            "found": self.found,
+            "message": self.message,
+            "total": self.total,
+            "groups": [
+                {
+                    "group": g.key,
+                    "houses": list(g.houses),
+                    "grows": g.representative,
+                    "places": g.places,
+                    "max_flow_needs": self.flow_added.get(g.key),
+                    "add": self.added.get(g.key),
+                }
+                for g in self.groups
+            ],
+            "solves": [
+                {
+                    "added": s.added,
+                    "status": s.status,
+                    "lowest_share": s.lowest_share,
+                    "children_below_target": s.short,
+                    "wall_time": round(s.wall_time, 3),
+                }
+                for s in self.steps
+            ],
+        }
+
 
 def _lowest_share(
     inp: RoundInput, bookings: Sequence[Booking], reach: dict[str, int]

@@ -4,6 +4,7 @@ plan the checker accepts, and hopeless cases say so."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -129,10 +130,23 @@ def test_groups_and_with_added() -> None:
 def test_cli_capacity(tmp_path: Path) -> None:
     inp = round_input([house("h", places=1)], [full_week("B0001"), full_week("B0002")])
     write_round(inp, tmp_path / "base")
+    answer = tmp_path / "capacity.json"
     result = run_cli(
         "scenario", "capacity", tmp_path / "base", "--target", 0.95, "--time-limit", 2,
-        "--workers", 1,
+        "--workers", 1, "--out", answer,
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     assert "found" in result.output and "+1" in result.output
     assert "1 places in all" in result.output
+    data = json.loads(answer.read_text())
+    assert data["found"] and data["total"] == 1
+    assert [(g["grows"], g["max_flow_needs"], g["add"]) for g in data["groups"]] == [("h", 1, 1)]
+    assert data["solves"][0]["children_below_target"] == 0
+
+
+def test_cli_capacity_not_reachable_exits_1(tmp_path: Path) -> None:
+    inp = round_input([house("h", places=1)], [full_week("B0001", "5")])
+    write_round(inp, tmp_path / "base")
+    result = run_cli("scenario", "capacity", tmp_path / "base", "--max-add", 2)
+    assert result.exit_code == 1, result.output
+    assert "not reachable" in result.output
