@@ -216,15 +216,19 @@ def check(
 ) -> None:
     """Check a plan against every hard rule with the independent checker; print its figures."""
     from allocator.check import check_plan, compute_figures
+    from allocator.io.added_children import read_added_children
     from allocator.io.bookings import read_bookings
     from models.round_input import RoundInput
 
     try:
         inp = _load(input_path)
         bookings = read_bookings(plan_dir)
+        added = read_added_children(plan_dir)
     except InputError as exc:
         raise _fail_input(exc) from None
     assert isinstance(inp, RoundInput)
+    # Children a change added to the round (an exported version's added_children.csv).
+    inp = inp.with_children(added)
     violations = check_plan(inp, bookings)
     out.print(format_figures(compute_figures(inp, bookings)), highlight=False)
     if violations:
@@ -258,7 +262,7 @@ def generate(
 
 def _register_commands() -> None:
     from allocator.commands.explain_cmd import explain
-    from allocator.commands.midround_cmds import acute, cancel, free_nights, offer
+    from allocator.commands.midround_cmds import acute, cancel, free_nights, move, offer, pin
     from allocator.commands.report_cmd import report
     from allocator.commands.store_cmds import history, publish
     from allocator.commands.version_cmds import diff, export
@@ -270,6 +274,8 @@ def _register_commands() -> None:
     app.command()(cancel)
     app.command("free-nights")(free_nights)
     app.command()(offer)
+    app.command()(move)
+    app.command()(pin)
     app.command()(report)
     app.command()(export)
     app.command()(diff)

@@ -1,10 +1,12 @@
 """Between two rounds, on the published plan in the store: ``acute``, ``cancel``,
-``free-nights`` and ``offer`` (issue 6).
+``free-nights``, ``offer``, ``move`` and ``pin`` (issue 6).
 
 Each reads the newest version of the plan and the round's input (the folder recorded when the
-round was published, or ``--input``); ``acute``, ``cancel`` and ``offer`` show what would
-change and, unless ``--dry-run``, write it as a new version with an audit line (``--yes``
-skips the question). The plan is checked against every hard rule before it is written.
+round was published, or ``--input``); ``acute``, ``cancel``, ``offer``, ``move`` and ``pin``
+show what would change and, unless ``--dry-run``, write it as a new version with an audit line
+(``--yes`` skips the question). The plan is checked against every hard rule before it is
+written. ``pin`` marks nights agreed with the family (kept in the store with the version): an
+acute request and a manual move never move them.
 
 Exit codes: 0 done (or nothing to do); 1 refused (no room, a broken rule, the store busy or
 changed meanwhile); 2 bad input.
@@ -16,7 +18,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
@@ -36,6 +38,9 @@ from allocator.store import RoundChildInfo
 from models.inputs import Child
 from models.outputs import Booking
 from models.round_input import RoundInput
+
+if TYPE_CHECKING:
+    from allocator.acute import Move
 
 InputOption = Annotated[
     Path | None,
@@ -61,9 +66,26 @@ YesOption = Annotated[bool, typer.Option("--yes", help="Write the change without
 
 @dataclass
 class _Plan:
+    """The newest version: its bookings, the round's input with the children earlier changes
+    added (``base``), the nights pinned in the store, and ``inp``: ``base`` with those pins
+    (what the acute search and the checker see)."""
+
     version: int
-    inp: RoundInput
+    base: RoundInput
     bookings: list[Booking]
+    pinned: set[tuple[str, dt.date]]
+    inp: RoundInput
+
+    def kept_pins(self, bookings: Sequence[Booking]) -> set[tuple[str, dt.date]]:
+        """The stored pins still booked in the same house in `bookings` (a cancelled night
+        loses its pin)."""
+        before = {(b.child_id, b.night): b.house_id for b in self.bookings}
+        return {
+            (b.child_id, b.night)
+            for b in bookings
+            if (b.child_id, b.night) in self.pinned
+            and before.get((b.child_id, b.night)) == b.house_id
+        }
 
 
 def _load(db: str | None, input_path: Path | None) -> _Plan:
@@ -80,6 +102,7 @@ def _load(db: str | None, input_path: Path | None) -> _Plan:
             plain = store.bookings(newest.version)
             kinds = store.booking_kinds(newest.version)
             stored = store.round_children(newest.version)
+            pinned = store.pinned_nights(newest.version)
     except StoreError as exc:
         raise _fail_store(str(exc)) from None
     source = input_path or (Path(newest.input_source) if newest.input_source else None)
@@ -104,11 +127,44 @@ def _load(db: str | None, input_path: Path | None) -> _Plan:
         Booking(b.child_id, b.house_id, b.night, kinds.get((b.child_id, b.night), "planned"))
         for b in plain
     ]
-    return _Plan(newest.version, inp.with_children(_stored_children(inp, stored)), bookings)
+    from allocator.manual import pins_for, with_pins
+
+    base = inp.with_children(_stored_children(inp, stored))
+    return _Plan(
+        newest.version, base, bookings, pinned, with_pins(base, pins_for(bookings, pinned))
+    )
 
 
 def _day(value: dt.datetime | None) -> dt.date:
     return value.date() if value is not None else dt.date.today()
+
+
+def _nights(first: dt.datetime, last: dt.datetime) -> tuple[dt.date, dt.date]:
+    """``--from`` and ``--to`` as dates; ``--to`` before ``--from`` is bad input (exit 2)."""
+    if last < first:
+        raise _fail_input(
+            InputError(
+                [Problem("--to", None, None, f"{last.date()} is before --from {first.date()}")]
+            )
+        )
+    return first.date(), last.date()
+
+
+def _known_child(plan: _Plan, child_id: str, command: str) -> None:
+    """A child of the round (or one an earlier change added), else bad input (exit 2)."""
+    if not plan.inp.has_child(child_id):
+        raise _fail_input(
+            InputError(
+                [
+                    Problem(
+                        command,
+                        None,
+                        "child_id",
+                        f"{child_id} is not a child of the round (nor added by a change)",
+                    )
+                ]
+            )
+        )
 
 
 def _commit(
@@ -123,12 +179,21 @@ def _commit(
     detail: str,
     dry_run: bool,
     yes: bool,
+    pinned: set[tuple[str, dt.date]] | None = None,
 ) -> None:
-    """Check the new plan against every hard rule, ask, and write it as a new version."""
+    """Check the new plan against every hard rule, ask, and write it as a new version.
+
+    `pinned` is the new version's pinned nights; ``None`` keeps the stored pins still booked
+    in the same house."""
     from allocator.check import check_plan
+    from allocator.manual import pins_for, with_pins
     from allocator.store import StoreError, open_store
 
-    violations = check_plan(plan.inp.with_children(extra), bookings)
+    if pinned is None:
+        pinned = plan.kept_pins(bookings)
+    # Pins where the parent had them: a pinned night that moved breaks rule R7.
+    checked = with_pins(plan.base.with_children(extra), pins_for(plan.bookings, pinned))
+    violations = check_plan(checked, bookings)
     if violations:
         err.print(f"[red]Refused:[/red] the change would break {len(violations)} hard rule(s):")
         for v in violations[:10]:
@@ -152,6 +217,7 @@ def _commit(
                 why=why,
                 detail=detail,
                 new_children=_new_children(plan.inp, bookings, extra),
+                pinned=pinned,
             )
     except StoreError as exc:
         raise _fail_store(str(exc)) from None
@@ -180,17 +246,17 @@ def _new_children(
 
 def _stored_children(inp: RoundInput, stored: Sequence[RoundChildInfo]) -> list[Child]:
     """The children an earlier change added to the round (see `_new_children`)."""
+    from allocator.io.added_children import added_child
+
     return [
-        Child.model_validate(
-            {
-                "child_id": info.child_id,
-                "birth_date": inp.config.start.replace(year=inp.config.start.year - 12),
-                "category": info.category,
-                "level": info.level,
-                "granted_nights": info.granted,
-                "vedtak_from": inp.config.start,
-                "vedtak_to": inp.config.end,
-            }
+        added_child(
+            info.child_id,
+            category=info.category,
+            level=info.level,
+            granted=info.granted,
+            start=inp.config.start,
+            end=inp.config.end,
+            pattern=info.pattern,
         )
         for info in stored
         if not inp.has_child(info.child_id)
@@ -206,7 +272,7 @@ def acute(
     ] = None,
     age: Annotated[int | None, typer.Option("--age", help="For a child not in the round.")] = None,
     max_nights: Annotated[
-        int, typer.Option("--max-nights", help="Longest acute stay (time-limited).")
+        int, typer.Option("--max-nights", min=1, help="Longest acute stay (time-limited).")
     ] = 14,
     today: TodayOption = None,
     input_path: InputOption = None,
@@ -220,14 +286,15 @@ def acute(
     the fewest of other families' nights moved (never past or pinned nights)."""
     from allocator.acute import AcuteRefusal, place_acute
 
+    first_night, last_night = _nights(first, last)
     plan = _load(db, input_path)
     child = _acute_child(plan.inp, child_id, category, age, _day(today))
     result = place_acute(
         plan.inp,
         plan.bookings,
         child,
-        first.date(),
-        last.date(),
+        first_night,
+        last_night,
         today=_day(today),
         max_nights=max_nights,
     )
@@ -245,13 +312,10 @@ def acute(
         for m in result.moves:
             table.add_row(m.child_id, str(m.night), m.from_house, m.to_house or "(re-plan)")
         out.print(table)
-        out.print(
-            f"{len(result.moves)} nights of {result.families_touched} families move.",
-            highlight=False,
-        )
+        out.print(f"{_moves_text(result.moves)}.", highlight=False)
     detail = (
-        f"acute {child_id} in {result.house_id} {first.date()}–{last.date()};"
-        f" {len(result.moves)} nights of {result.families_touched} families moved"
+        f"acute {child_id} in {result.house_id} {first_night}–{last_night};"
+        f" {_moves_text(result.moves) if result.moves else 'no other nights moved'}"
     )
     _commit(
         plan,
@@ -267,6 +331,23 @@ def acute(
     )
 
 
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
+
+
+def _moves_text(moves: Sequence[Move]) -> str:
+    """``3 nights of 2 families move (2 to another house, 1 taken out to re-plan)``."""
+    taken_out = sum(1 for m in moves if m.to_house is None)
+    families = len({m.child_id for m in moves})
+    text = (
+        f"{_count(len(moves), 'night', 'nights')} of {_count(families, 'family', 'families')}"
+        f" move ({len(moves) - taken_out} to another house"
+    )
+    if taken_out:
+        text += f", {taken_out} taken out, to re-plan with the family"
+    return text + ")"
+
+
 def _acute_child(
     inp: RoundInput, child_id: str, category: str | None, age: int | None, today: dt.date
 ) -> Child:
@@ -274,6 +355,10 @@ def _acute_child(
 
     if inp.has_child(child_id):
         return inp.child(child_id)
+    if age is not None and not 0 <= age <= 25:
+        raise _fail_input(
+            InputError([Problem("acute", None, "age", f"--age {age}: give an age from 0 to 25")])
+        )
     if category is None or age is None:
         raise _fail_input(
             InputError(
@@ -319,17 +404,22 @@ def cancel(
     """Free a child's nights from --from to --to (nights before today stay as history)."""
     from allocator.free_nights import cancel as cancel_nights
 
+    first_night, last_night = _nights(first, last)
     plan = _load(db, input_path)
-    kept, freed = cancel_nights(plan.bookings, child_id, first.date(), last.date(), _day(today))
+    _known_child(plan, child_id, "cancel")
+    kept, freed = cancel_nights(plan.bookings, child_id, first_night, last_night, _day(today))
     if not freed:
         out.print(f"{child_id} has no nights to cancel in that range.", highlight=False)
         return
     out.print(
-        f"Cancel {len(freed)} nights of {child_id}: "
+        f"Cancel {_count(len(freed), 'night', 'nights')} of {child_id}: "
         + ", ".join(sorted({str(b.night) for b in freed})),
         highlight=False,
     )
-    detail = f"cancel {child_id} {first.date()}–{last.date()}: {len(freed)} nights freed"
+    detail = (
+        f"cancel {child_id} {first_night}–{last_night}:"
+        f" {_count(len(freed), 'night', 'nights')} freed"
+    )
     _commit(
         plan,
         kept,
@@ -353,8 +443,9 @@ def free_nights(
     from allocator.free_nights import free_by_category
     from allocator.free_nights import free_nights as list_free
 
+    first_night, last_night = _nights(first, last)
     plan = _load(db, input_path)
-    free = list_free(plan.inp, plan.bookings, first.date(), last.date())
+    free = list_free(plan.inp, plan.bookings, first_night, last_night)
     if not free:
         out.print("No free nights in that range (the acute reserve is kept).", highlight=False)
         return
@@ -407,13 +498,14 @@ def offer(
     from allocator.io.waiting import read_waiting
     from allocator.report.notice import write_notices
 
+    first_night, last_night = _nights(first, last)
     plan = _load(db, input_path)
     try:
         waiting = read_waiting(waiting_path)
     except InputError as exc:
         raise _fail_input(exc) from None
     day = _day(today)
-    result = make_offers(plan.inp, plan.bookings, waiting, first.date(), last.date(), day)
+    result = make_offers(plan.inp, plan.bookings, waiting, first_night, last_night, day)
     table = Table("family", "house", "nights", title="Offers")
     for o in result.offers:
         table.add_row(o.child_id, o.house_id, _ranges(list(o.nights)))
@@ -443,4 +535,133 @@ def offer(
         detail=detail,
         dry_run=dry_run,
         yes=yes,
+    )
+
+
+def move(
+    child_id: Annotated[str, typer.Argument(help="The child (pseudonymous id).")],
+    first: FromOption,
+    last: ToOption,
+    to_house: Annotated[str, typer.Option("--to-house", help="The house the nights move to.")],
+    today: TodayOption = None,
+    input_path: InputOption = None,
+    db: DbOption = None,
+    who: WhoOption = None,
+    why: Annotated[str, typer.Option("--why", help="Why, in plain words.")] = "manual move",
+    dry_run: DryRunOption = False,
+    yes: YesOption = False,
+) -> None:
+    """Move a child's nights from --from to --to into another house (a manual move). Past
+    and pinned nights never move; the new plan must keep every hard rule."""
+    from allocator.manual import input_pinned, move_nights
+
+    first_night, last_night = _nights(first, last)
+    plan = _load(db, input_path)
+    _known_child(plan, child_id, "move")
+    if not plan.inp.has_house(to_house):
+        raise _fail_input(
+            InputError([Problem("move", None, "--to-house", f"unknown house {to_house!r}")])
+        )
+    result = move_nights(
+        plan.bookings,
+        child_id,
+        first_night,
+        last_night,
+        to_house,
+        today=_day(today),
+        pinned=plan.pinned | input_pinned(plan.base),
+    )
+    if isinstance(result, str):
+        if result:
+            err.print(f"[red]Refused:[/red] {escape(result)}", highlight=False)
+            raise typer.Exit(EXIT_REFUSED)
+        out.print(
+            f"{child_id} has no nights to move into {to_house} in that range.", highlight=False
+        )
+        return
+    nights = [n for n, _ in result.moved]
+    froms = ", ".join(sorted({h for _, h in result.moved}))
+    out.print(
+        f"Move {_count(len(nights), 'night', 'nights')} of {child_id} from {froms} to"
+        f" {to_house}: {_ranges(nights)}",
+        highlight=False,
+    )
+    detail = (
+        f"move {child_id} {first_night}–{last_night} to {to_house}:"
+        f" {_count(len(nights), 'night', 'nights')} moved from {froms}"
+    )
+    _commit(
+        plan,
+        list(result.bookings),
+        db=db,
+        action="move",
+        who=who,
+        why=why,
+        detail=detail,
+        dry_run=dry_run,
+        yes=yes,
+    )
+
+
+def pin(
+    child_id: Annotated[str, typer.Argument(help="The child (pseudonymous id).")],
+    first: FromOption,
+    last: ToOption,
+    release: Annotated[
+        bool, typer.Option("--release", help="Release the pin instead (the nights stay).")
+    ] = False,
+    input_path: InputOption = None,
+    db: DbOption = None,
+    who: WhoOption = None,
+    why: Annotated[
+        str, typer.Option("--why", help="Why, in plain words.")
+    ] = "agreed with the family",
+    dry_run: DryRunOption = False,
+    yes: YesOption = False,
+) -> None:
+    """Pin a child's booked nights from --from to --to where they are (agreed with the
+    family): acute requests and manual moves never move them. --release unpins them."""
+    from allocator.manual import nights_in
+
+    first_night, last_night = _nights(first, last)
+    plan = _load(db, input_path)
+    _known_child(plan, child_id, "pin")
+    booked = nights_in(plan.bookings, child_id, first_night, last_night)
+    keys = {(b.child_id, b.night) for b in booked}
+    if release:
+        changed = sorted(n for c, n in keys & plan.pinned)
+        pinned = plan.pinned - keys
+        action, verb = "unpin", "released"
+    else:
+        changed = sorted(n for c, n in keys - plan.pinned)
+        pinned = plan.pinned | keys
+        action, verb = "pin", "pinned"
+    if not changed:
+        state = "pinned" if release else "unpinned"
+        out.print(
+            f"{child_id} has no {state} booked nights in that range: nothing to do.",
+            highlight=False,
+        )
+        return
+    houses = ", ".join(sorted({b.house_id for b in booked if b.night in set(changed)}))
+    out.print(
+        f"{verb.capitalize()}: {_count(len(changed), 'night', 'nights')} of {child_id} in"
+        f" {houses}: {_ranges(changed)}",
+        highlight=False,
+    )
+    detail = (
+        f"{action} {child_id} {first_night}–{last_night} in {houses}:"
+        f" {_count(len(changed), 'night', 'nights')} {verb}"
+    )
+    _commit(
+        plan,
+        list(plan.bookings),
+        db=db,
+        action=action,
+        who=who,
+        why=why,
+        detail=detail,
+        dry_run=dry_run,
+        yes=yes,
+        pinned=pinned,
     )

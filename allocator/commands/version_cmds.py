@@ -133,6 +133,8 @@ def _report_export(path: Path, version: int, inp: RoundInput | None) -> None:
     counts = summary["counts"]
     kinds = ", ".join(f"{n} {kind}" for kind, n in counts["by_kind"].items() if n)
     files = "bookings.csv, summary.json" + (", calendar.xlsx" if inp is not None else "")
+    if (path / "added_children.csv").exists():
+        files += ", added_children.csv"
     if summary["input"]["matches"] is False:
         err.print(
             "[yellow]warning:[/yellow] the input's files differ from those recorded with version"

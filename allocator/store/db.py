@@ -39,7 +39,7 @@ import json
 import os
 import re
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -555,6 +555,7 @@ class Store:
         why: str,
         detail: str,
         new_children: Sequence[RoundChildInfo] = (),
+        pinned: Collection[tuple[str, dt.date]] | None = None,
     ) -> int:
         """Record a change to the newest published plan as a new version, with an audit line.
 
@@ -589,6 +590,10 @@ class Store:
             Children not in the parent's round who now have nights (an acute child, granted 0);
             one that is already a child of the parent's version (an earlier change added it)
             keeps the parent's row.
+        pinned
+            ``(child_id, night)`` of the nights pinned in the new version (``allocator pin``).
+            ``None`` keeps the parent's pins on every night still booked in the same house (a
+            cancelled night loses its pin).
 
         Returns
         -------
@@ -659,7 +664,19 @@ class Store:
                 )
             )
             s.flush()
-            versions.insert_bookings(s, version, bookings, kinds)
+            if pinned is None:
+                kept = versions.pinned_rows(s, parent)
+                if kept:
+                    before = {
+                        (b.child_id, b.night): b.house_id for b in versions.plan_rows(s, parent)
+                    }
+                    pinned = {
+                        (b.child_id, b.night)
+                        for b in bookings
+                        if (b.child_id, b.night) in kept
+                        and before.get((b.child_id, b.night)) == b.house_id
+                    }
+            versions.insert_bookings(s, version, bookings, kinds, pinned or frozenset())
             allocated = versions.allocated_nights(bookings, kinds)
             children = versions.child_rows(s, parent, version, allocated, new_children)
             if children:
@@ -789,6 +806,29 @@ class Store:
                 )
             ).all()
         return {(c, n): k for c, n, k in sorted(rows)}
+
+    def pinned_nights(self, version: int | None = None) -> set[tuple[str, dt.date]]:
+        """The nights of a version pinned with the family (``allocator pin``): an acute request
+        or a manual move never moves them.
+
+        Parameters
+        ----------
+        version
+            A version number, or ``None`` for the newest.
+
+        Returns
+        -------
+        set of (child_id, night)
+            Empty when nothing is published or nothing is pinned.
+        """
+        with self._read() as s:
+            if version is None:
+                version = s.scalar(select(func.max(PlanVersion.version)))
+                if version is None:
+                    return set()
+            else:
+                self._require_version(s, version)
+            return versions.pinned_rows(s, version)
 
     def diff(self, a: int, b: int) -> PlanDiff:
         """Compare version `b` against version `a` (issue 6: "any version can be … compared").

@@ -9,6 +9,9 @@ writes, atomically (all files or none, `allocator.io.atomic.atomic_output_dir`):
 * ``summary.json`` — the version, its parent, kind, who, when and why, the round, the recorded
   input (hash, source, whether the input used for the calendar is the same), counts per kind,
   the audit lines and per child granted and allocated nights;
+* ``added_children.csv`` — the children a change added to the round (an acute child given
+  inline, a new applicant offered free nights), in the columns of ``children.csv``, so that
+  ``allocator check INPUT DIR`` knows them (`allocator.io.added_children`);
 * ``calendar.xlsx`` — the coordinators' calendar workbook
   (`allocator.report.workbook.write_calendar_workbook`), only when the round's input is given.
 
@@ -25,6 +28,7 @@ from typing import Any
 
 from sqlalchemy.engine import make_url
 
+from allocator.io.added_children import ADDED_CHILDREN_FILE, added_child, write_added_children
 from allocator.io.atomic import atomic_output_dir, write_csv_rows, write_json
 from allocator.store.db import (
     RoundChildInfo,
@@ -33,6 +37,7 @@ from allocator.store.db import (
     VersionInfo,
     input_fingerprint,
 )
+from models.inputs import Child
 from models.outputs import BOOKING_KINDS, Booking
 from models.round_input import RoundInput
 
@@ -148,6 +153,7 @@ def export_version(
     if problem is not None:
         raise ExportError(f"not exporting to {out_dir}: {problem}; nothing was written")
     summary = _summary(store, info, bookings, children, inp)
+    added = _added_children(store, info, children, inp)
     try:
         with atomic_output_dir(out_dir) as tmp:
             write_csv_rows(
@@ -158,6 +164,8 @@ def export_version(
                     for b in sorted(bookings, key=lambda b: (b.child_id, b.night))
                 ),
             )
+            if added:
+                write_added_children(tmp / ADDED_CHILDREN_FILE, added)
             if inp is not None:
                 from allocator.report.workbook import write_calendar_workbook
 
@@ -167,6 +175,34 @@ def export_version(
         reason = exc.strerror or str(exc) or type(exc).__name__
         raise ExportError(f"cannot write {out_dir}: {reason}; nothing was written") from None
     return out_dir
+
+
+def _added_children(
+    store: Store, info: VersionInfo, children: list[RoundChildInfo], inp: RoundInput | None
+) -> list[Child]:
+    """The children of the version that are not children of its round's input: those not in
+    `inp` when it is given, else those not in the published round the version descends from."""
+    if inp is not None:
+        known = {c.child_id for c in inp.children}
+    else:
+        by_version = {v.version: v for v in store.history()}
+        root = by_version[info.version]
+        while root.kind != "round" and root.parent_version in by_version:
+            root = by_version[root.parent_version]
+        known = {c.child_id for c in store.round_children(root.version)}
+    return [
+        added_child(
+            c.child_id,
+            category=c.category,
+            level=c.level,
+            granted=c.granted,
+            start=info.round_start,
+            end=info.round_end,
+            pattern=c.pattern,
+        )
+        for c in children
+        if c.child_id not in known
+    ]
 
 
 def _sqlite_file(store: Store) -> Path | None:

@@ -1,8 +1,9 @@
 """The store's tables as SQLAlchemy 2.0 typed ORM models.
 
 The schema itself is created and changed only by the Alembic revisions in
-``allocator/store/migrations/versions`` (revision ``0001`` creates everything below); these
-models describe it for queries, and a test checks that they match what the migrations build.
+``allocator/store/migrations/versions`` (revision ``0001`` creates everything below,
+``0002`` adds ``bookings.pinned``); these models describe it for queries, and a test checks
+that they match what the migrations build.
 
 Every change to the plan is a new row of `PlanVersion`; the rows of the other tables belong to
 one version and are never updated afterwards, so any version can be read back (or exported)
@@ -18,6 +19,7 @@ import datetime as dt
 from typing import Any
 
 from sqlalchemy import (
+    Boolean,
     Date,
     DateTime,
     Double,
@@ -27,6 +29,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
+    false,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -112,7 +115,9 @@ class BookingRow(Base):
     """One bed-night of a version's plan (contract v1's bookings.csv plus ``kind``).
 
     ``kind`` is ``planned`` for a round's nights; issue 6 adds ``acute`` and ``offered``. The
-    primary key keeps a child in one place a night within a version.
+    primary key keeps a child in one place a night within a version. ``pinned`` (revision 0002)
+    marks a night the coordinator agreed with the family (``allocator pin``): an acute request
+    or a manual move never moves it.
     """
 
     __tablename__ = "bookings"
@@ -123,6 +128,7 @@ class BookingRow(Base):
     night: Mapped[dt.date] = mapped_column(Date, primary_key=True)
     house_id: Mapped[str] = mapped_column(String(ID_LENGTH), nullable=False)
     kind: Mapped[str] = mapped_column(String(16), nullable=False, server_default="planned")
+    pinned: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=false())
 
 
 class RoundChild(Base):

@@ -6,7 +6,8 @@ change and holds the store's write lock; the functions here do the reading and w
 its transaction (and inside `Store`'s read snapshots), on a SQLAlchemy `Session`:
 
 * `plan_rows` — the bookings of a version, each with its kind;
-* `insert_bookings` — a new version's bookings with their kinds;
+* `insert_bookings` — a new version's bookings with their kinds and pins;
+* `pinned_rows` — the pinned nights of a version;
 * `child_rows` — the parent's round children copied (``allocated`` recounted) plus new ones;
 * `copy_balances` — the parent's family balances, unchanged.
 
@@ -17,7 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any, Protocol
 
 from sqlalchemy import insert, select
@@ -34,6 +35,7 @@ __all__ = [
     "child_rows",
     "copy_balances",
     "insert_bookings",
+    "pinned_rows",
     "plan_rows",
 ]
 
@@ -72,13 +74,25 @@ def plan_rows(s: Session, version: int) -> list[Booking]:
     return sorted(Booking(c, h, n, k) for c, h, n, k in rows)
 
 
+def pinned_rows(s: Session, version: int) -> set[tuple[str, dt.date]]:
+    """``(child_id, night)`` of every pinned night of `version`."""
+    rows = s.execute(
+        select(BookingRow.child_id, BookingRow.night).where(
+            BookingRow.version == version, BookingRow.pinned.is_(True)
+        )
+    ).all()
+    return {(c, n) for c, n in rows}
+
+
 def insert_bookings(
     s: Session,
     version: int,
     bookings: Sequence[Booking],
     kinds: Mapping[tuple[str, dt.date], str],
+    pinned: Collection[tuple[str, dt.date]] = frozenset(),
 ) -> None:
-    """Write `bookings` as the plan of `version`, each with `booking_kind`."""
+    """Write `bookings` as the plan of `version`, each with `booking_kind`; the nights named
+    in `pinned` (``(child_id, night)``) are marked pinned."""
     if not bookings:
         return
     s.execute(
@@ -90,6 +104,7 @@ def insert_bookings(
                 "house_id": b.house_id,
                 "night": b.night,
                 "kind": booking_kind(b, kinds),
+                "pinned": (b.child_id, b.night) in pinned,
             }
             for b in sorted(bookings)
         ],

@@ -30,7 +30,7 @@ def _engine(url: str):  # type: ignore[no-untyped-def]
 
 def test_open_migrates_to_head(store_url: str) -> None:
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
-    assert head == "0001"
+    assert head == "0002"
     open_store(store_url).close()
     engine = _engine(store_url)
     try:
