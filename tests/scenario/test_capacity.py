@@ -94,6 +94,9 @@ def test_the_model_confirms_what_the_flow_cannot_see() -> None:
     (group,) = house_groups(inp)
     assert result.flow_added == {group.key: 0} and result.added == {group.key: 1}
     assert result.round is not None and result.round.house("extra-h").places == 1
+    # Solves: none added (both short: they take turns), one added (meets), none again
+    # (giving back fails).
+    assert [(s.added[group.key], s.short) for s in result.steps] == [(0, 2), (1, 0), (0, 2)]
     # Adding places to the same house never separates them.
     same = find_capacity(inp, 0.95, mode="add", params=PARAMS, max_add=2, max_solves=3)
     assert not same.found and len(same.steps) == 3
