@@ -44,6 +44,13 @@ def _bad_option(text: str) -> typer.Exit:
     return typer.Exit(EXIT_BAD_INPUT)
 
 
+def _check_solver_options(time_limit: float | None, workers: int | None) -> None:
+    if time_limit is not None and not time_limit > 0:
+        raise _bad_option(f"--time-limit {time_limit:g}: give a positive number of seconds")
+    if workers is not None and not 1 <= workers <= 64:
+        raise _bad_option(f"--workers {workers}: give 1 to 64")
+
+
 def _unsafe_out(out_dir: Path, protected: Sequence[Path]) -> str | None:
     """Why writing to ``out_dir`` (replaced as a whole) could destroy data, or None."""
     dst = out_dir.resolve()
@@ -134,6 +141,7 @@ def run(
     from allocator.scenario.run import run_with_base, solve_params, write_comparison
     from allocator.scenario.spec import load_scenario
 
+    _check_solver_options(time_limit, workers)
     try:
         sc = load_scenario(scenario)
         applied = apply(sc)
@@ -257,6 +265,7 @@ def capacity(
 
     if not 0 < target <= 1:
         raise _bad_option(f"--target {target}: give a share in (0, 1], e.g. 0.95")
+    _check_solver_options(time_limit, workers)
     if mode not in ("add", "new"):
         raise _bad_option(f"--mode {mode!r}: use add or new")
     try:

@@ -136,6 +136,14 @@ def test_cli_reports_bad_scenario_with_exit_2(tmp_path: Path, base_dir: Path, co
     assert "row 4" in result.output  # line 1 is the base written by write_scenario
 
 
+def test_cli_run_rejects_bad_solver_options(tmp_path: Path, base_dir: Path) -> None:
+    path = write_scenario(tmp_path, "")
+    for option, value in (("--time-limit", "0"), ("--workers", "0")):
+        result = run_cli("scenario", "run", path, option, value, "--out", tmp_path / "o")
+        assert result.exit_code == 2 and option in result.output, result.output
+    assert not (tmp_path / "o").exists()
+
+
 def test_cli_capacity_rejects_bad_options(base_dir: Path) -> None:
     result = run_cli("scenario", "capacity", base_dir, "--target", "1.5")
     assert result.exit_code == 2 and "--target" in result.output
