@@ -148,3 +148,81 @@ def test_offers_go_by_shortfall_then_wait_and_keep_the_reserve():
     assert [w.child_id for w in overdue(waiting, day(0))] == ["N0010", "B0002"]
     applicants = [as_child(inp, w) for w in waiting]
     assert check_plan(inp.with_children(applicants), list(result.bookings)) == []
+
+
+def test_acute_moves_the_fewest_families_when_the_nights_tie():
+    # h1 (categories 2 and 3, 2 places, no reserve) is full on nights 2–4: A0001 all three,
+    # B0002 nights 2–3, D0004 night 4. C0003 (category 2) fits only h1. Freeing a place each
+    # night takes 3 moved nights whoever moves; A0001 alone is 1 family, B0002 + D0004 are 2.
+    # Optimum: A0001's three nights to h2 (2 places, empty), 3 nights, 1 family.
+    inp = round_input(
+        [house("h1", places=2), house("h2", places=2, categories="3")],
+        [
+            child("A0001", 7, category="3"),
+            child("B0002", 7, category="3"),
+            child("C0003", 0),
+            child("D0004", 7, category="3"),
+        ],
+    )
+    plan = nights_of("A0001", "h1", 2, 4) + nights_of("B0002", "h1", 2, 3)
+    plan += nights_of("D0004", "h1", 4, 4)
+    result = place_acute(inp, plan, inp.child("C0003"), day(2), day(4), today=day(0))
+    assert isinstance(result, AcuteProposal)
+    assert not result.used_reserve and result.house_id == "h1"
+    assert [(m.child_id, m.night, m.to_house) for m in result.moves] == [
+        ("A0001", day(n), "h2") for n in (2, 3, 4)
+    ]
+    assert result.families_touched == 1
+    assert check_plan(inp, list(result.bookings)) == []
+
+
+def test_acute_moves_a_night_rather_than_take_one_out():
+    # h1 (2 places) full on nights 2–3 with A0001 (category 2: h1 only) and B0002 (category 3:
+    # h2 has its one place free). Optimum: B0002's 2 nights to h2; nobody loses a night.
+    inp = round_input(
+        [house("h1", places=2), house("h2", places=1, categories="3")],
+        [child("A0001", 7), child("B0002", 7, category="3"), child("C0003", 0)],
+    )
+    plan = nights_of("A0001", "h1", 0, 6) + nights_of("B0002", "h1", 0, 6)
+    result = place_acute(inp, plan, inp.child("C0003"), day(2), day(3), today=day(0))
+    assert isinstance(result, AcuteProposal)
+    assert [(m.child_id, m.to_house) for m in result.moves] == [("B0002", "h2")] * 2
+    assert check_plan(inp, list(result.bookings)) == []
+
+    # With h2 full too, a night must be taken out (to re-plan with the family): exactly one
+    # a night, 2 in all, and never A0001's and B0002's both on one night.
+    busy = [*plan, *nights_of("E0005", "h2", 0, 6)]
+    inp2 = round_input(
+        [house("h1", places=2), house("h2", places=1, categories="3")],
+        [
+            child("A0001", 7),
+            child("B0002", 7, category="3"),
+            child("C0003", 0),
+            child("E0005", 7, category="3"),
+        ],
+    )
+    result = place_acute(inp2, busy, inp2.child("C0003"), day(2), day(3), today=day(0))
+    assert isinstance(result, AcuteProposal)
+    assert len(result.moves) == 2 and all(m.to_house is None for m in result.moves)
+    assert sorted(m.night for m in result.moves) == [day(2), day(3)]
+    assert check_plan(inp2, list(result.bookings)) == []
+
+
+def test_no_room_without_moving_past_or_pinned_nights_is_refused():
+    # h1 is full with A0001 and B0002 (category 2, which h2 does not take). Unpinned, one of
+    # them would lose two nights; both pinned, nothing may change: refused, with a reason.
+    pins = tuple(
+        Pin.model_validate(
+            {"child_id": c, "house_id": "h1", "from": day(0), "to": day(6), "kind": "pin"}
+        )
+        for c in ("A0001", "B0002")
+    )
+    base = round_input(
+        [house("h1", places=2), house("h2", places=1, categories="3")],
+        [child("A0001", 7), child("B0002", 7), child("C0003", 0)],
+    )
+    inp = RoundInput(config=base.config, houses=base.houses, children=base.children, pins=pins)
+    plan = nights_of("A0001", "h1", 0, 6) + nights_of("B0002", "h1", 0, 6)
+    result = place_acute(inp, plan, inp.child("C0003"), day(2), day(3), today=day(0))
+    assert isinstance(result, AcuteRefusal)
+    assert "pinned" in result.reason
