@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from allocator.io.atomic import atomic_write_bytes, atomic_write_text
 from allocator.io.errors import InputError, Problem
@@ -127,6 +128,8 @@ def _spread(
             alpha=0.5,
             color=f"C{k}",
         )
+    if numeric and all(float(v).is_integer() for v in values):
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     if not numeric:
         ax.set_xticks(range(len(values)))
         ax.set_xticklabels([str(v) for v in values], rotation=30, ha="right")
