@@ -594,6 +594,13 @@ def _deadline(seconds: float | None) -> Iterator[None]:
         return
 
     def _expired(signum: int, frame: object) -> None:
+        from allocator.solve import Interrupt
+
+        # A solve runs in its own thread, which would outlive the run in this (reused) process:
+        # stop it the way CTRL-C does, through the handler the solve installed.
+        handler = signal.getsignal(signal.SIGINT)
+        if isinstance(handler, Interrupt):
+            handler(signal.SIGINT, None)
         raise RunTimeout()
 
     previous = signal.signal(signal.SIGALRM, _expired)
