@@ -81,7 +81,8 @@ def _progress(row: dict[str, Any], done: int, total: int) -> None:
 @scenario_app.command("sweep")
 def sweep(
     spec_path: Annotated[
-        Path, typer.Argument(help="A sweep file (.toml), e.g. scenarios/sweep.toml.")
+        Path,
+        typer.Argument(metavar="SPEC", help="A sweep file (.toml), e.g. scenarios/sweep.toml."),
     ],
     out_dir: Annotated[
         Path,
@@ -192,7 +193,9 @@ def sweep(
 
 @scenario_app.command("report")
 def report(
-    sweep_dir: Annotated[Path, typer.Argument(help="A sweep's folder (scenario sweep --out).")],
+    sweep_dir: Annotated[
+        Path, typer.Argument(metavar="DIR", help="A sweep's folder (scenario sweep --out).")
+    ],
     x: Annotated[
         str | None,
         typer.Option("--x", help="Column to plot against (default: the varied parameter)."),
