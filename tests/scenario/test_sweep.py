@@ -353,3 +353,20 @@ def test_a_column_of_mixed_kinds_becomes_text_for_parquet(tmp_path: Path) -> Non
     )
     assert list(frame["param.closures.0.places_closed"]) == ["all", "2"]
     frame.to_parquet(tmp_path / "t.parquet")  # would raise on a mixed column
+
+
+def test_a_grid_over_a_whole_table_needs_labels_and_plots_on_them(tmp_path: Path) -> None:
+    write_scenarios(tmp_path, ("keep",))
+    path = write_sweep(
+        tmp_path,
+        'seeds = [1]\n[grid]\nscenario = "keep.toml"\nparameter = "acute_reserve"\n'
+        'values = [{}, {h4 = 2}]\nlabels = ["0", "2"]\n',
+    )
+    out = tmp_path / "out"
+    plan = expand_sweep(load_sweep(path), out)
+    assert [(r.scenario, r.value) for r in plan.runs] == [
+        ("keep-acute_reserve-0", "0"),
+        ("keep-acute_reserve-2", "2"),
+    ]
+    assert load_scenario(out / "scenarios" / "keep-acute_reserve-0.toml").acute_reserve == {}
+    assert load_scenario(out / "scenarios" / "keep-acute_reserve-2.toml").acute_reserve == {"h4": 2}
