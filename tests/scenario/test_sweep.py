@@ -4,6 +4,7 @@ in a process pool and on a local Dask cluster, resuming, failed and timed-out ru
 from __future__ import annotations
 
 import json
+import multiprocessing
 from pathlib import Path
 
 import pandas as pd
@@ -174,6 +175,7 @@ def test_dask_local_cluster_with_worker_processes(tmp_path: Path) -> None:
     plan = expand_sweep(load_sweep(path), out)
     outcome = run_sweep(plan, out, mode="dask-local", processes=2, runner=runner, cores=2)
     assert outcome.ran == 6 and (outcome.processes, outcome.workers) == (2, 1)
+    assert multiprocessing.active_children() == []  # the cluster's processes are gone
     serial_out = tmp_path / "serial"
     run_sweep(expand_sweep(load_sweep(path), serial_out), serial_out, mode="serial", runner=runner)
     assert _solution(read_results(out)) == _solution(read_results(serial_out))
