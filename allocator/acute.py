@@ -16,14 +16,16 @@ import time
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-
-from ortools.sat.python import cp_model
+from typing import TYPE_CHECKING
 
 from allocator.check.rules import house_budget
 from allocator.instance import house_accepts
 from models.inputs import Child, House, HouseKind, PinKind
 from models.outputs import Booking
 from models.round_input import RoundInput
+
+if TYPE_CHECKING:
+    from ortools.sat.python import cp_model
 
 #: Longest acute stay (nights) unless the coordinator says otherwise: acute respite is
 #: time-limited ("akuttavlastning er tidsavgrenset").
@@ -204,6 +206,9 @@ def _search_with_moves(
     started: float,
 ) -> AcuteProposal | AcuteRefusal:
     """The CP-SAT search for the smallest change (see `place_acute`)."""
+    # Imported here: a request that fits the reserve answers without loading CP-SAT.
+    from ortools.sat.python import cp_model
+
     model = cp_model.CpModel()
     window = set(nights)
     pinned = _pinned(inp)
@@ -338,6 +343,8 @@ def _forbid_incompatible(
     window: set[dt.date],
 ) -> None:
     """Rule R6: incompatible children are never in the same house on the same night."""
+    from ortools.sat.python import cp_model
+
     presence: dict[tuple[str, dt.date], dict[str, cp_model.LinearExpr]] = defaultdict(dict)
     for b in bookings:
         if b.night in window:

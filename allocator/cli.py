@@ -5,16 +5,16 @@ from __future__ import annotations
 import logging
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
-from allocator.check import format_figures
-from allocator.io.bookings import read_bookings
 from allocator.io.errors import InputError
-from allocator.result import ProgressPoint
-from allocator.solve import SolveParams
+
+if TYPE_CHECKING:
+    # Imported where used: the store commands (acute, cancel, ...) start without CP-SAT.
+    from allocator.result import ProgressPoint
 
 app = typer.Typer(
     help="Respite bed-night planner (avlastningsdøgn) for Bergen kommune.",
@@ -85,7 +85,10 @@ def plan(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log the solver.")] = False,
 ) -> None:
     """Plan a round: writes bookings.csv, stays.csv, summary.json and calendar.xlsx."""
+    from allocator.check import format_figures
+    from allocator.io.bookings import read_bookings
     from allocator.pipeline import plan_round, write_plan
+    from allocator.solve import SolveParams
     from models.round_input import RoundInput
 
     logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING)
@@ -215,7 +218,7 @@ def check(
     input_path: InputArg, plan_dir: Annotated[Path, typer.Argument(help="A plan folder.")]
 ) -> None:
     """Check a plan against every hard rule with the independent checker; print its figures."""
-    from allocator.check import check_plan, compute_figures
+    from allocator.check import check_plan, compute_figures, format_figures
     from allocator.io.added_children import read_added_children
     from allocator.io.bookings import read_bookings
     from models.round_input import RoundInput

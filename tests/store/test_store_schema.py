@@ -19,6 +19,7 @@ from sqlalchemy.pool import NullPool
 from store_helpers import first_round
 
 from allocator.store import StoreError, alembic_config, open_store
+from allocator.store.db import SCHEMA_HEAD
 from allocator.store.schema import Base
 
 TABLES = {"plan_versions", "bookings", "round_children", "kind_balances", "audit_log"}
@@ -31,6 +32,8 @@ def _engine(url: str):  # type: ignore[no-untyped-def]
 def test_open_migrates_to_head(store_url: str) -> None:
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     assert head == "0002"
+    # A store at SCHEMA_HEAD is opened without Alembic: it must be the scripts' head.
+    assert head == SCHEMA_HEAD
     open_store(store_url).close()
     engine = _engine(store_url)
     try:
