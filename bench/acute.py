@@ -3,14 +3,17 @@
 Issue 6: "An acute request on the Bergen plan answers in under 2 s when reserved places have
 room and under 10 s when other families' nights must move; report both, and the nights moved."
 
-Without PLAN_DIR the Bergen round is planned first (60 s, seed 1, into out/bench-acute/plan;
-reused when it is there). Two requests, each of five nights:
+Without PLAN_DIR the Bergen round is planned first (60 s, or ``$BENCH_ACUTE_PLAN_SECONDS``;
+seed 1; into out/bench-acute/plan, reused when it is there). Three requests of five nights:
 
-* ``reserve``: category 4, from the round's 61st night: Vestlund and Omsorgshjelperen keep a
+* ``reserve``: category 4 from the round's 61st night: Vestlund and Omsorgshjelperen keep a
   place for acute stays;
-* ``moves``: category P (only Olav Bjordalsvei, which keeps no reserve), in the first five-night
-  window from the 31st night on where the house is full on some night, so other families'
-  nights must move.
+* ``moves``: category 5 in the same window once earlier acute stays (committed first) have used
+  the reserved places of Hølbekken and Omsorgshjelperen: other families' nights move to other
+  houses;
+* ``moves-P``: category P (only Olav Bjordalsvei, which keeps no reserve) in the first window
+  from the 31st night on where the house is full on some night: no other house takes those
+  families, so nights are taken out (to re-plan with the family).
 
 Each request is timed three times in this process (`allocator.acute.place_acute`: the answer)
 and once end to end as a coordinator runs it (``allocator acute … --dry-run`` on a SQLite store
@@ -32,6 +35,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -56,6 +60,7 @@ COLUMNS = [
     "case",
     "category",
     "first_night",
+    "earlier_acute_stays",
     "house",
     "used_reserve",
     "seconds_median",
@@ -79,9 +84,10 @@ def plan_dir() -> Path:
     if len(sys.argv) > 1:
         return Path(sys.argv[1])
     if not (PLAN / "bookings.csv").is_file():
-        print(f"Planning Bergen (60 s) into {PLAN} ...", file=sys.stderr)
+        seconds = os.environ.get("BENCH_ACUTE_PLAN_SECONDS", "60")
+        print(f"Planning Bergen ({seconds} s) into {PLAN} ...", file=sys.stderr)
         subprocess.run(
-            _allocator("plan", INPUT, "--out", PLAN, "--time-limit", "60", "--seed", "1"),
+            _allocator("plan", INPUT, "--out", PLAN, "--time-limit", seconds, "--seed", "1"),
             cwd=ROOT,
             check=True,
             stdout=subprocess.DEVNULL,
@@ -89,10 +95,10 @@ def plan_dir() -> Path:
     return PLAN
 
 
-def acute_child(inp: RoundInput, category: str) -> Child:
+def acute_child(inp: RoundInput, category: str, child_id: str) -> Child:
     return Child.model_validate(
         {
-            "child_id": f"AKUTT{category}",
+            "child_id": child_id,
             "birth_date": dt.date(2013, 1, 1),
             "category": category,
             "level": 1,
@@ -120,46 +126,44 @@ def full_window(inp: RoundInput, plan: list[Booking], house_id: str, start: dt.d
     raise SystemExit(f"{house_id} is never full: no window where nights must move")
 
 
-def cli_run(plan: Path, inp: RoundInput, category: str, first: dt.date) -> tuple[float, float]:
-    """``allocator acute --dry-run`` on a store holding the plan: wall seconds, peak RSS (MB)."""
+def _acute_args(child_id: str, category: str, first: dt.date, today: dt.date) -> list[str]:
+    last = first + dt.timedelta(days=NIGHTS - 1)
+    return [
+        "acute",
+        child_id,
+        "--category",
+        category,
+        "--age",
+        "14",
+        "--from",
+        first.isoformat(),
+        "--to",
+        last.isoformat(),
+        "--today",
+        today.isoformat(),
+    ]
+
+
+def cli_run(plan: Path, inp: RoundInput, case: Case, earlier: list[str]) -> tuple[float, float]:
+    """``allocator acute --dry-run`` on a store holding the plan (and the `earlier` acute stays,
+    committed with ``--yes`` first): wall seconds, peak RSS (MB)."""
+    today = inp.config.start
     with tempfile.TemporaryDirectory() as tmp:
         env = {**os.environ, "ALLOCATOR_DB": f"sqlite:///{tmp}/store.db"}
-        subprocess.run(
-            _allocator("publish", INPUT, plan, "--who", "bench"),
-            cwd=tmp,
-            env=env,
-            check=True,
-            stdout=subprocess.DEVNULL,
-        )
+        quiet = {"cwd": tmp, "env": env, "stdout": subprocess.DEVNULL}
+        subprocess.run(_allocator("publish", INPUT, plan, "--who", "bench"), check=True, **quiet)
+        for child_id in earlier:
+            args = _acute_args(child_id, case.category, case.first, today)
+            subprocess.run(_allocator(*args, "--yes"), check=True, **quiet)
         started = time.perf_counter()
-        proc = subprocess.Popen(
-            _allocator(
-                "acute",
-                f"AKUTT{category}",
-                "--category",
-                category,
-                "--age",
-                "14",
-                "--from",
-                first.isoformat(),
-                "--to",
-                (first + dt.timedelta(days=NIGHTS - 1)).isoformat(),
-                "--today",
-                inp.config.start.isoformat(),
-                "--dry-run",
-            ),
-            cwd=tmp,
-            env=env,
-            stdout=subprocess.DEVNULL,
-        )
-        # wait4: this command's own peak RSS, not the publish's before it.
+        args = _acute_args(f"AKUTT{case.label}", case.category, case.first, today)
+        proc = subprocess.Popen(_allocator(*args, "--dry-run"), **quiet)
+        # wait4: this command's own peak RSS, not that of the commands before it.
         _, status, usage = os.wait4(proc.pid, 0)
         seconds = time.perf_counter() - started
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        if proc.returncode != 0:
-            raise SystemExit(f"allocator acute failed (exit {proc.returncode})")
-        peak = usage.ru_maxrss
-    return seconds, peak / 1024
+        if os.waitstatus_to_exitcode(status) != 0:
+            raise SystemExit(f"allocator acute failed (exit {os.waitstatus_to_exitcode(status)})")
+    return seconds, usage.ru_maxrss / 1024
 
 
 def commit() -> str:
@@ -169,38 +173,75 @@ def commit() -> str:
     return done.stdout.strip() or "unknown"
 
 
+@dataclass(frozen=True)
+class Case:
+    label: str
+    category: str
+    first: dt.date
+
+
+def fill_reserve(
+    inp: RoundInput, plan: list[Booking], case: Case
+) -> tuple[list[Booking], list[str], list[Child]]:
+    """Place acute stays of `case`'s category and window until the next one no longer fits a
+    reserved or free place: the plan with them, their ids and children."""
+    earlier: list[str] = []
+    children: list[Child] = []
+    for i in range(20):
+        child = acute_child(inp, case.category, f"AKUTT{case.label}{i}")
+        last = case.first + dt.timedelta(days=NIGHTS - 1)
+        result = place_acute(inp, plan, child, case.first, last, today=inp.config.start)
+        if not isinstance(result, AcuteProposal) or not result.used_reserve:
+            return plan, earlier, children
+        plan = list(result.bookings)
+        earlier.append(child.child_id)
+        children.append(child)
+    raise SystemExit(f"{case.label}: still room after 20 acute stays")
+
+
 def main() -> None:
     inp = read_round(INPUT)
     plan_path = plan_dir()
-    plan = read_bookings(plan_path)
+    published = read_bookings(plan_path)
+    start = inp.config.start
     cases = [
-        ("reserve", "4", inp.config.start + dt.timedelta(days=60)),
-        (
-            "moves",
+        # A reserved place has room.
+        Case("reserve", "4", start + dt.timedelta(days=60)),
+        # Category 5 after the reserves of that window are used by earlier acute stays: other
+        # families' nights move to other houses.
+        Case("moves", "5", start + dt.timedelta(days=60)),
+        # Category P: only Olav Bjordalsvei (no reserve) takes it; where it is full, a night
+        # must be taken out (no other house takes the family either).
+        Case(
+            "moves-P",
             "P",
-            full_window(inp, plan, "olav-bjordalsvei", inp.config.start + dt.timedelta(days=30)),
+            full_window(inp, published, "olav-bjordalsvei", start + dt.timedelta(days=30)),
         ),
     ]
     rows = []
-    for label, category, first in cases:
-        child = acute_child(inp, category)
-        last = first + dt.timedelta(days=NIGHTS - 1)
+    for case in cases:
+        plan, earlier, others = published, [], []
+        if case.label == "moves":
+            plan, earlier, others = fill_reserve(inp, published, case)
+        child = acute_child(inp, case.category, f"AKUTT{case.label}")
+        last = case.first + dt.timedelta(days=NIGHTS - 1)
         times = []
         result = None
         for _ in range(REPEATS):
-            result = place_acute(inp, plan, child, first, last, today=inp.config.start)
+            result = place_acute(inp, plan, child, case.first, last, today=start)
             if not isinstance(result, AcuteProposal):
-                raise SystemExit(f"{label}: refused: {result.reason}")
+                raise SystemExit(f"{case.label}: refused: {result.reason}")
             times.append(result.seconds)
         assert isinstance(result, AcuteProposal)
-        violations = check_plan(inp.with_children([child]), list(result.bookings))
-        cli_seconds, cli_rss = cli_run(plan_path, inp, category, first)
+        violations = check_plan(inp.with_children([*others, child]), list(result.bookings))
+        cli_seconds, cli_rss = cli_run(plan_path, inp, case, earlier)
         row = {
             "when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "commit": commit(),
-            "case": label,
-            "category": category,
-            "first_night": first.isoformat(),
+            "case": case.label,
+            "category": case.category,
+            "first_night": case.first.isoformat(),
+            "earlier_acute_stays": len(earlier),
             "house": result.house_id,
             "used_reserve": result.used_reserve,
             "seconds_median": round(statistics.median(times), 3),
