@@ -168,8 +168,8 @@ def offer(
 ) -> OfferRound:
     """Give the free nights from ``first`` to ``last`` (not before ``today``) to the waiting
     list in priority order: each applicant gets up to the nights it asks for (its shortfall),
-    in the eligible house with the most free nights for it, never on a night it already has,
-    and the acute reserve stays free."""
+    in the eligible house with the most free nights for it (a house that fully accepts its
+    category on a tie), never on a night it already has, and the acute reserve stays free."""
     plan = list(bookings)
     free = {(f.house_id, f.night): f.free for f in free_nights(inp, plan, max(first, today), last)}
     booked_nights = {(b.child_id, b.night) for b in plan}
@@ -184,6 +184,7 @@ def offer(
             continue
         allowed = _nights_allowed(inp, child, plan)
         best: tuple[str, list[dt.date]] | None = None
+        best_key = (-1, False)
         for house in eligible_houses(inp, child):
             open_nights = sorted(
                 n
@@ -193,8 +194,11 @@ def offer(
                 and (child.child_id, n) not in booked_nights
                 and (h, n) in allowed
             )
-            if best is None or len(open_nights) > len(best[1]):
-                best = (house.house_id, open_nights)
+            # Most nights first; on a tie a house that fully accepts the category beats one
+            # that takes it only conditionally ("(4)" in the guideline's table).
+            key = (len(open_nights), child.category in house.categories)
+            if key > best_key:
+                best, best_key = (house.house_id, open_nights), key
         if best is None or not best[1]:
             continue
         house_id, open_nights = best

@@ -226,3 +226,23 @@ def test_no_room_without_moving_past_or_pinned_nights_is_refused():
     result = place_acute(inp, plan, inp.child("C0003"), day(2), day(3), today=day(0))
     assert isinstance(result, AcuteRefusal)
     assert "pinned" in result.reason
+
+
+def test_an_offer_prefers_a_house_that_fully_accepts_the_category():
+    # h1 takes category 4 only conditionally, h2 fully; both have the same 7 free nights.
+    # W0001 (category 4) asks for 3: it gets h2's first three nights.
+    inp = round_input(
+        [
+            house("h1", places=1, categories="2;3", conditional_categories="4"),
+            house("h2", places=1, categories="4"),
+        ],
+        [child("A0001", 7)],
+    )
+    waiting = [_application("W0001", day(-3), 3, category="4")]
+    result = offer(inp, [], waiting, day(0), day(6), today=day(0))
+    assert [(o.child_id, o.house_id, o.nights) for o in result.offers] == [
+        ("W0001", "h2", (day(0), day(1), day(2)))
+    ]
+    assert result.overdue == ()
+    applicants = [as_child(inp, w) for w in waiting]
+    assert check_plan(inp.with_children(applicants), list(result.bookings)) == []
