@@ -869,7 +869,9 @@ class Store:
             self._require_version(s, b)
             plan_a = versions.plan_rows(s, a)
             plan_b = versions.plan_rows(s, b)
-        return diff_bookings(a, b, plan_a, plan_b)
+            pinned_a = versions.pinned_rows(s, a)
+            pinned_b = versions.pinned_rows(s, b)
+        return diff_bookings(a, b, plan_a, plan_b, pinned_a, pinned_b)
 
     def round_children(self, version: int) -> list[RoundChildInfo]:
         """The children of a version's round, by child id.

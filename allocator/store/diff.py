@@ -8,13 +8,14 @@ plain English lines, dates ISO.
 A bed-night is a child's night (one place a night, rule R1): a night the child has in `b` but
 not in `a` is *added*, one it has in `a` but not in `b` is *removed*, one it has in both in
 another house is *moved*, and one in the same house whose booking kind changed (``planned``,
-``acute``, ``offered``) is *re-kinded*.
+``acute``, ``offered``) is *re-kinded*. A night pinned in `b` and not in `a` (``allocator pin``)
+is *pinned*, the other way round *released*.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -57,6 +58,8 @@ class ChildDiff:
     removed: tuple[NightChange, ...] = ()
     moved: tuple[NightMove, ...] = ()
     rekinded: tuple[KindChange, ...] = ()
+    pinned: tuple[dt.date, ...] = ()
+    released: tuple[dt.date, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -100,17 +103,34 @@ class PlanDiff:
         return sum(len(c.rekinded) for c in self.children)
 
     @property
+    def pinned(self) -> int:
+        """Nights pinned in `b` and not in `a` over all children."""
+        return sum(len(c.pinned) for c in self.children)
+
+    @property
+    def released(self) -> int:
+        """Nights pinned in `a` and not in `b` over all children."""
+        return sum(len(c.released) for c in self.children)
+
+    @property
     def families(self) -> int:
         """Children with any change."""
         return len(self.children)
 
     @property
     def same(self) -> bool:
-        """Whether the two versions have exactly the same bookings (and kinds)."""
+        """Whether the two versions have exactly the same bookings (kinds and pins)."""
         return not self.children
 
 
-def diff_bookings(a: int, b: int, plan_a: Iterable[Booking], plan_b: Iterable[Booking]) -> PlanDiff:
+def diff_bookings(
+    a: int,
+    b: int,
+    plan_a: Iterable[Booking],
+    plan_b: Iterable[Booking],
+    pinned_a: Collection[tuple[str, dt.date]] = frozenset(),
+    pinned_b: Collection[tuple[str, dt.date]] = frozenset(),
+) -> PlanDiff:
     """Compare plan `plan_b` (version `b`) against `plan_a` (version `a`).
 
     Parameters
@@ -119,6 +139,8 @@ def diff_bookings(a: int, b: int, plan_a: Iterable[Booking], plan_b: Iterable[Bo
         The version numbers (only recorded in the result).
     plan_a, plan_b
         The two plans, one `Booking` per bed-night (``Booking.kind`` is compared too).
+    pinned_a, pinned_b
+        ``(child_id, night)`` of each version's pinned nights.
 
     Returns
     -------
@@ -143,6 +165,13 @@ def diff_bookings(a: int, b: int, plan_a: Iterable[Booking], plan_b: Iterable[Bo
             elif old.kind != new.kind:
                 change = KindChange(night, old.house_id, old.kind, new.kind)
                 rekinded.setdefault(child_id, []).append(change)
+    pinned: dict[str, list[dt.date]] = {}
+    released: dict[str, list[dt.date]] = {}
+    for child_id, night in sorted(set(pinned_b) - set(pinned_a)):
+        pinned.setdefault(child_id, []).append(night)
+    for child_id, night in sorted(set(pinned_a) - set(pinned_b)):
+        released.setdefault(child_id, []).append(night)
+    changed = added.keys() | removed.keys() | moved.keys() | rekinded.keys()
     children = tuple(
         ChildDiff(
             child_id,
@@ -150,8 +179,10 @@ def diff_bookings(a: int, b: int, plan_a: Iterable[Booking], plan_b: Iterable[Bo
             tuple(removed.get(child_id, ())),
             tuple(moved.get(child_id, ())),
             tuple(rekinded.get(child_id, ())),
+            tuple(pinned.get(child_id, ())),
+            tuple(released.get(child_id, ())),
         )
-        for child_id in sorted(added.keys() | removed.keys() | moved.keys() | rekinded.keys())
+        for child_id in sorted(changed | pinned.keys() | released.keys())
     )
     return PlanDiff(a, b, len(nights_a), len(nights_b), children)
 
@@ -207,6 +238,10 @@ def format_diff(d: PlanDiff) -> str:
     ]
     if d.rekinded:
         totals.append(f"{d.rekinded} of another kind")
+    if d.pinned:
+        totals.append(f"{d.pinned} pinned")
+    if d.released:
+        totals.append(f"{d.released} released from a pin")
     lines = [
         f"{head}: {', '.join(totals)}, for {_plural(d.families, 'family', 'families')}"
         f" (bed-nights {d.n_bookings_a} → {d.n_bookings_b})."
@@ -224,6 +259,10 @@ def format_diff(d: PlanDiff) -> str:
         if c.rekinded:
             items = [(f"in {x.house_id}, {x.from_kind} → {x.to_kind}", x.night) for x in c.rekinded]
             lines.append(f"  {c.child_id} changed kind: {'; '.join(_grouped(items))}")
+        if c.pinned:
+            lines.append(f"  {c.child_id} pinned: {', '.join(_spans(c.pinned))}")
+        if c.released:
+            lines.append(f"  {c.child_id} released from a pin: {', '.join(_spans(c.released))}")
     return "\n".join(lines)
 
 

@@ -14,6 +14,7 @@ from store_helpers import night
 from test_store_versions import plan_v1, publish_v1, snapshot, with_acute
 
 from allocator.store import alembic_config, open_store
+from allocator.store.diff import format_diff
 from models.outputs import Booking
 
 
@@ -94,3 +95,31 @@ def test_pins_are_versions_and_follow_the_nights(store_url: str) -> None:
         assert store.pinned_nights() == {("B0002", night(2))}
         assert [v.kind for v in store.history()] == ["round", "pin", "move"]
         assert store.history()[1].audit[0].who == "kari"
+
+
+def test_diff_names_pinned_and_released_nights(store_url: str) -> None:
+    publish_v1(store_url)
+    with open_store(store_url) as store:
+        for parent, pinned in ((1, {("B0002", night(o)) for o in (0, 1)}), (2, set())):
+            store.commit_change(
+                parent=parent,
+                bookings=plan_v1(),
+                kinds={},
+                action="pin" if pinned else "unpin",
+                who="kari",
+                why="agreed",
+                detail="",
+                pinned=pinned,
+            )
+        pinned_diff = store.diff(1, 2)
+        released_diff = store.diff(2, 3)
+        nothing = store.diff(1, 3)
+    assert (pinned_diff.pinned, pinned_diff.released, pinned_diff.moved) == (2, 0, 0)
+    assert format_diff(pinned_diff).splitlines() == [
+        "Version 2 against version 1: 0 nights added, 0 removed, 0 moved to another house,"
+        " 2 pinned, for 1 family (bed-nights 7 → 7).",
+        "  B0002 pinned: 2027-01-04 – 2027-01-05",
+    ]
+    assert released_diff.released == 2
+    assert "  B0002 released from a pin: 2027-01-04 – 2027-01-05" in format_diff(released_diff)
+    assert nothing.same
