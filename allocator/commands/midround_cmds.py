@@ -413,7 +413,7 @@ def cancel(
         return
     out.print(
         f"Cancel {_count(len(freed), 'night', 'nights')} of {child_id}: "
-        + ", ".join(sorted({str(b.night) for b in freed})),
+        + _ranges([b.night for b in freed]),
         highlight=False,
     )
     detail = (
