@@ -21,7 +21,7 @@ from allocator.acute import (
     incompatible_partners,
     planned_capacity,
 )
-from models.inputs import Child, HouseKind
+from models.inputs import Child, HouseKind, PinKind
 from models.outputs import Booking
 from models.round_input import RoundInput
 from models.waiting import WaitingApplication
@@ -151,10 +151,14 @@ def _nights_allowed(
     inp: RoundInput, child: Child, plan: Sequence[Booking]
 ) -> set[tuple[str, dt.date]]:
     """House-nights the child may have: inside its vedtak, not away (R1), no incompatible child
-    in the house that night (R6)."""
+    in the house that night (R6), not forbidden in pins.csv (R7)."""
     nights = [inp.nights[i] for i in inp.available_nights(child)]
     partners = incompatible_partners(inp, child.child_id)
     taken = {(b.house_id, b.night) for b in plan if b.child_id in partners}
+    for pin in inp.pins:
+        if pin.kind is PinKind.FORBID and pin.child_id == child.child_id:
+            houses = [pin.house_id] if pin.house_id else [h.house_id for h in inp.houses]
+            taken |= {(h, n) for h in houses for n in pin.nights()}
     return {(h.house_id, n) for h in inp.houses for n in nights if (h.house_id, n) not in taken}
 
 

@@ -246,3 +246,16 @@ def test_an_offer_prefers_a_house_that_fully_accepts_the_category():
     assert result.overdue == ()
     applicants = [as_child(inp, w) for w in waiting]
     assert check_plan(inp.with_children(applicants), list(result.bookings)) == []
+
+
+def test_an_offer_never_gives_a_night_forbidden_in_pins_csv():
+    # B0002 (short of its grant by 7) must not be in h2 on nights 0–3 (pins.csv, forbid): of
+    # h2's seven free nights it may get nights 4–6 only.
+    forbid = Pin.model_validate(
+        {"child_id": "B0002", "house_id": "h2", "from": day(0), "to": day(3), "kind": "forbid"}
+    )
+    inp = _two_houses(reserve=1, pins=(forbid,))
+    plan = nights_of("A0001", "h1", 0, 6)
+    result = offer(inp, plan, [_application("B0002", day(-1), 7)], day(0), day(6), today=day(0))
+    assert [(o.house_id, o.nights) for o in result.offers] == [("h2", (day(4), day(5), day(6)))]
+    assert check_plan(inp, list(result.bookings)) == []
