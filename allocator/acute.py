@@ -140,6 +140,9 @@ def place_acute(
     houses = eligible_houses(inp, child)
     if not houses:
         return AcuteRefusal(f"no respite house accepts category {child.category}")
+    houses = [h for h in houses if not _forbidden(inp, child.child_id, h.house_id, nights)]
+    if not houses:
+        return AcuteRefusal(f"{child.child_id} is forbidden in every house that fits (pins.csv)")
     own = {(b.child_id, b.night) for b in bookings}
     if any((child.child_id, n) in own for n in nights):
         return AcuteRefusal(f"{child.child_id} already has a booking in {first} – {last}")
@@ -179,6 +182,18 @@ def _request_problem(
     if nights[0] < inp.config.start or nights[-1] > inp.config.end:
         return f"the stay is outside the round ({inp.config.start} – {inp.config.end})"
     return None
+
+
+def _forbidden(inp: RoundInput, child_id: str, house_id: str, nights: Sequence[dt.date]) -> bool:
+    """Whether pins.csv forbids the child in the house (or in any house) on one of `nights`."""
+    window = set(nights)
+    return any(
+        pin.kind is PinKind.FORBID
+        and pin.child_id == child_id
+        and pin.house_id in (None, house_id)
+        and window.intersection(pin.nights())
+        for pin in inp.pins
+    )
 
 
 def _has_room(

@@ -259,3 +259,28 @@ def test_an_offer_never_gives_a_night_forbidden_in_pins_csv():
     result = offer(inp, plan, [_application("B0002", day(-1), 7)], day(0), day(6), today=day(0))
     assert [(o.house_id, o.nights) for o in result.offers] == [("h2", (day(4), day(5), day(6)))]
     assert check_plan(inp, list(result.bookings)) == []
+
+
+def test_an_acute_stay_avoids_a_house_forbidden_to_the_child():
+    # h1 keeps one place for acute stays, but C0003 must never be in h1 (pins.csv, forbid): the
+    # stay goes to h2's free place instead.
+    forbid = Pin.model_validate(
+        {"child_id": "C0003", "house_id": "h1", "from": day(0), "to": day(6), "kind": "forbid"}
+    )
+    base = round_input(
+        [house("h1", places=2), house("h2", places=1)],
+        [child("A0001", 7), child("B0002", 7), child("C0003", 0)],
+        acute_reserve={"h1": 1},
+    )
+    inp = RoundInput(config=base.config, houses=base.houses, children=base.children, pins=(forbid,))
+    plan = nights_of("A0001", "h1", 0, 6)
+    result = place_acute(inp, plan, inp.child("C0003"), day(2), day(3), today=day(0))
+    assert isinstance(result, AcuteProposal) and result.house_id == "h2"
+    assert check_plan(inp, list(result.bookings)) == []
+    # With h2 full too, the reserved place in h1 is still not used: B0002's two nights in h2
+    # are taken out instead (h1 has no planned place for them).
+    full = [*plan, *nights_of("B0002", "h2", 0, 6)]
+    moved = place_acute(inp, full, inp.child("C0003"), day(2), day(3), today=day(0))
+    assert isinstance(moved, AcuteProposal) and moved.house_id == "h2"
+    assert [(m.child_id, m.to_house) for m in moved.moves] == [("B0002", None)] * 2
+    assert check_plan(inp, list(moved.bookings)) == []
