@@ -31,11 +31,6 @@ if TYPE_CHECKING:
 #: time-limited ("akuttavlastning er tidsavgrenset").
 DEFAULT_MAX_NIGHTS = 14
 
-#: Objective weights of the moving search: a night taken from a family is far worse than a
-#: night moved to another house, which is worse than touching one more family.
-DROPPED_NIGHT = 1000
-MOVED_NIGHT = 100
-FAMILY_TOUCHED = 10
 
 
 @dataclass(frozen=True)
@@ -283,10 +278,15 @@ def _search_with_moves(
         if b.child_id not in families:
             families[b.child_id] = model.new_bool_var(f"touched_{b.child_id}")
         model.add(families[b.child_id] >= 1 - opts[b.house_id])
+    # Lexicographic: fewest nights taken out, then fewest nights changed (moved or taken out),
+    # then fewest families touched. Each weight exceeds the most the terms after it can add.
+    family_weight = 1
+    moved_weight = family_weight * (len(families) + 1)
+    dropped_weight = moved_weight * (len(where) + 1)
     model.minimize(
-        DROPPED_NIGHT * sum(dropped.values())
-        + MOVED_NIGHT * sum(moved)
-        + FAMILY_TOUCHED * sum(families.values())
+        dropped_weight * sum(dropped.values())
+        + moved_weight * sum(moved)
+        + family_weight * sum(families.values())
     )
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = time_limit

@@ -82,7 +82,7 @@ def _allocator(*args: str | Path) -> list[str]:
 def plan_dir() -> Path:
     """The plan to work on: the argument, else Bergen planned once for 60 s."""
     if len(sys.argv) > 1:
-        return Path(sys.argv[1])
+        return Path(sys.argv[1]).resolve()
     if not (PLAN / "bookings.csv").is_file():
         seconds = os.environ.get("BENCH_ACUTE_PLAN_SECONDS", "60")
         print(f"Planning Bergen ({seconds} s) into {PLAN} ...", file=sys.stderr)
