@@ -19,9 +19,9 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
-from sqlalchemy import insert, select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
 from allocator.store.schema import BookingRow, KindBalance, RoundChild
@@ -38,6 +38,9 @@ __all__ = [
     "pinned_rows",
     "plan_rows",
 ]
+
+BOOKINGS_TABLE = cast(Table, BookingRow.__table__)
+"""The bookings table (for Core inserts)."""
 
 PLANNED = "planned"
 """The kind of a round's own nights (the first of `models.outputs.BOOKING_KINDS`)."""
@@ -95,8 +98,10 @@ def insert_bookings(
     in `pinned` (``(child_id, night)``) are marked pinned."""
     if not bookings:
         return
-    s.execute(
-        insert(BookingRow),
+    # Core executemany on the table: about twice as fast as the ORM's bulk insert for a
+    # half-year plan (11,000 rows), and every change writes the whole plan.
+    s.connection().execute(
+        insert(BOOKINGS_TABLE),
         [
             {
                 "version": version,
