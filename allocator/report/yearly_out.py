@@ -258,7 +258,10 @@ def yearly_tables(figures: YearlyFigures) -> list[Table]:
     summary.add_column("value", justify="right")
     lines: Sequence[tuple[str, str]] = (
         ("Nights covered by published rounds", covered),
-        ("Versions counted", ", ".join(str(v) for v in f.versions) or "–"),
+        (
+            "Store versions read (newest of each round)",
+            ", ".join(str(v) for v in f.versions) or "–",
+        ),
         ("Bed-nights used", _whole(f.bed_nights)),
         ("  planned", _whole(f.planned_nights)),
         ("  acute", _whole(f.acute_nights)),
