@@ -49,14 +49,16 @@ InputOption = Annotated[
         help="The round's input (default: the folder recorded when the round was published).",
     ),
 ]
-FromOption = Annotated[
-    dt.datetime, typer.Option("--from", formats=["%Y-%m-%d"], help="First night.")
-]
-ToOption = Annotated[dt.datetime, typer.Option("--to", formats=["%Y-%m-%d"], help="Last night.")]
+# Dates are read as text and parsed here, so a bad one is a one-line "Bad input" (exit 2)
+# naming the option, like every other input problem.
+FromOption = Annotated[str, typer.Option("--from", metavar="YYYY-MM-DD", help="First night.")]
+ToOption = Annotated[str, typer.Option("--to", metavar="YYYY-MM-DD", help="Last night.")]
 TodayOption = Annotated[
-    dt.datetime | None,
+    str | None,
     typer.Option(
-        "--today", formats=["%Y-%m-%d"], help="Nights before this are history (default: today)."
+        "--today",
+        metavar="YYYY-MM-DD",
+        help="Nights before this are history (default: today).",
     ),
 ]
 WhoOption = Annotated[str | None, typer.Option("--who", help="Who (default: $USER).")]
@@ -135,19 +137,31 @@ def _load(db: str | None, input_path: Path | None) -> _Plan:
     )
 
 
-def _day(value: dt.datetime | None) -> dt.date:
-    return value.date() if value is not None else dt.date.today()
+def _date(value: str, option: str) -> dt.date:
+    """An ISO date given on the command line, else bad input (exit 2) naming the option."""
+    try:
+        return dt.date.fromisoformat(value.strip())
+    except ValueError:
+        raise _fail_input(
+            InputError([Problem(option, None, None, f"not a date: {value!r} (use YYYY-MM-DD)")])
+        ) from None
 
 
-def _nights(first: dt.datetime, last: dt.datetime) -> tuple[dt.date, dt.date]:
+def _day(value: str | None) -> dt.date:
+    """``--today``, or today."""
+    return _date(value, "--today") if value is not None else dt.date.today()
+
+
+def _nights(first: str, last: str) -> tuple[dt.date, dt.date]:
     """``--from`` and ``--to`` as dates; ``--to`` before ``--from`` is bad input (exit 2)."""
-    if last < first:
+    first_night, last_night = _date(first, "--from"), _date(last, "--to")
+    if last_night < first_night:
         raise _fail_input(
             InputError(
-                [Problem("--to", None, None, f"{last.date()} is before --from {first.date()}")]
+                [Problem("--to", None, None, f"{last_night} is before --from {first_night}")]
             )
         )
-    return first.date(), last.date()
+    return first_night, last_night
 
 
 def _known_child(plan: _Plan, child_id: str, command: str) -> None:
@@ -303,7 +317,7 @@ def acute(
         raise typer.Exit(EXIT_REFUSED)
     where = "a reserved or free place" if result.used_reserve else "by moving other nights"
     out.print(
-        f"Acute stay for {child_id}: {result.house_id}, {first.date()} – {last.date()}"
+        f"Acute stay for {child_id}: {result.house_id}, {first_night} – {last_night}"
         f" ({len(result.nights)} nights), {where}; found in {result.seconds:.2f} s.",
         highlight=False,
     )
