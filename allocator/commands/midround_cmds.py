@@ -125,6 +125,15 @@ def _load(db: str | None, input_path: Path | None) -> _Plan:
         inp = read_round(source)
     except InputError as exc:
         raise _fail_input(exc) from None
+    from allocator.store import input_fingerprint
+
+    if newest.input_hash and input_fingerprint(inp)[0] != newest.input_hash:
+        err.print(
+            f"[yellow]warning:[/yellow] the input's files ({escape(str(source))}) differ from"
+            f" those published with version {newest.version}: the plan is checked against"
+            " today's files",
+            highlight=False,
+        )
     bookings = [
         Booking(b.child_id, b.house_id, b.night, kinds.get((b.child_id, b.night), "planned"))
         for b in plain

@@ -229,3 +229,14 @@ def test_bad_input_exits_2_with_one_line_each_and_writes_nothing(tmp_path: Path)
     assert result.exit_code == 2
     assert "waiting.csv, row 3, column applied" in result.output
     assert _versions(url) == [1]
+
+
+def test_a_changed_input_is_named_in_a_warning(tmp_path: Path) -> None:
+    url, input_dir = _published(tmp_path)
+    result = run("free-nights", "--from", day(0), "--to", day(6), "--db", url)
+    assert result.exit_code == 0 and "warning" not in result.output
+    closures = input_dir / "closures.csv"
+    closures.write_text(closures.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    result = run("free-nights", "--from", day(0), "--to", day(6), "--db", url)
+    assert result.exit_code == 0
+    assert "differ from those published with version 1" in result.output
