@@ -17,7 +17,7 @@ from allocator.assign import assign_houses
 from allocator.cpsat.variables import Key
 from allocator.diagnose import diagnose
 from allocator.evaluate import evaluate_terms
-from allocator.hint import greedy_plan
+from allocator.hint import fill_shortfall, greedy_plan
 from allocator.instance import (
     ChildIdx,
     HouseIdx,
@@ -104,11 +104,14 @@ class DecomposedRun:
         stage2_only: bool = False,
         quiet: bool = False,
         window: tuple[NightIdx, NightIdx] | None = None,
+        start_plan: set[Key] | None = None,
     ) -> tuple[SubInstance, Result, set[Key] | None]:
-        """Re-solve ``children`` with everyone else's nights fixed. ``quiet`` (a neighbourhood
-        search step) keeps the step's solutions out of the progress lines and the trace."""
+        """Re-solve ``children`` with everyone else's nights fixed, from their current nights
+        (``from_current``) or from ``start_plan`` (in the sub-problem's indices). ``quiet`` (a
+        neighbourhood search step) keeps the step's solutions out of the progress lines and the
+        trace."""
         sub = sub_instance(self.inst, children, self.plan, candidates or None, window)
-        start = self.current_of(sub) if from_current else None
+        start = self.current_of(sub) if from_current else start_plan
         result = solve_monolithic(
             sub.instance,
             self.weights,
@@ -167,7 +170,19 @@ def _house_pass(run: DecomposedRun, groups: list[Group]) -> Result | None:
             continue
         limit = max(MIN_STAGE_SECONDS, left * weight[group.name] / weight_left)
         weight_left = max(1, weight_left - weight[group.name])
-        sub, result, _ = run.solve(group.children, group.candidates, limit, group.name)
+        sub = sub_instance(run.inst, group.children, run.plan, group.candidates or None)
+        greedy = greedy_plan(sub.instance)
+        # When the greedy plan already gives every child its reachable grant, stage 1 has
+        # nothing to find: all the house's time goes to shaping stays (stage 2) from it.
+        complete = len(greedy) >= sum(c.target for c in sub.instance.children)
+        sub, result, _ = run.solve(
+            group.children,
+            group.candidates,
+            limit,
+            group.name,
+            stage2_only=complete,
+            start_plan=greedy if complete else None,
+        )
         if not result.status.has_plan:
             return result
         run.take_result(sub, result)
@@ -199,6 +214,16 @@ def children_who_can_gain(inst: Instance, plan: set[Key]) -> list[ChildIdx]:
                 gainers.append(ch.idx)
                 break
     return gainers
+
+
+def _fill_shortfall(run: DecomposedRun) -> None:
+    """Children the house pass left short get stays wherever a candidate house still has a
+    place (`allocator.hint.fill_shortfall`); the mop-up and the search then reshape them."""
+    before = len(run.plan)
+    run.plan = fill_shortfall(run.inst, run.plan)
+    if len(run.plan) > before and run.on_progress is not None:
+        objective = sum(evaluate_terms(run.inst, run.weights, run.plan).values())
+        run.on_progress(ProgressPoint(1, run.elapsed(), objective, float("nan"), "fill"))
 
 
 def _mop_up(run: DecomposedRun, assignment: dict[ChildIdx, HouseIdx]) -> None:
@@ -250,6 +275,7 @@ def solve_decomposed(
                 conflicts=failed.conflicts,
                 method="decomposed",
             )
+        _fill_shortfall(run)
         _mop_up(run, assignment)
         if weights.share_deviation_night > 0:
             run.inst = with_demand_scale(run.inst, run.plan)

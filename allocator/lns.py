@@ -20,18 +20,26 @@ from typing import TYPE_CHECKING
 
 from allocator.cpsat.variables import Key
 from allocator.evaluate import evaluate_terms
-from allocator.instance import ChildData, ChildIdx, HouseIdx, Instance, NightIdx
+from allocator.instance import ChildData, ChildIdx, HouseIdx, Instance, NightIdx, share_rows
 from allocator.result import ProgressPoint, SolveStatus, StageReport
 from models.inputs import Pattern
 
 if TYPE_CHECKING:
     from allocator.decompose import DecomposedRun, Group
 
-#: Children freed together over the whole round in a "children" neighbourhood.
+#: Children freed together over the whole round in a "children" neighbourhood: where it
+#: starts, and the range it adapts in (one more after a sub-problem solved to optimality, one
+#: fewer after one that ran out of time).
 CHILDREN_FREED = 5
+CHILDREN_FREED_RANGE = (3, 12)
 
-#: Nights in a "window" neighbourhood, where every child of the house is free inside it.
+#: Nights in a "window" neighbourhood, where every child of the house is free inside it; it
+#: adapts like the children's count, a week at a time.
 WINDOW_NIGHTS = 21
+WINDOW_NIGHTS_RANGE = (14, 42)
+
+#: Nights either side of a holiday in a holiday window (a stay may reach into it).
+HOLIDAY_MARGIN = 3
 
 #: Seconds one neighbourhood may take: CP-SAT finds nearly all it will find in a quarter of a
 #: second and then spends its time on the bound, which the search does not need (and a stage
@@ -48,6 +56,19 @@ class LnsStats:
     neighbourhoods: int = 0
     improved: int = 0
     gain: int = 0
+    children_freed: int = CHILDREN_FREED
+    window_nights: int = WINDOW_NIGHTS
+
+    def adapt(self, optimal: bool, window: bool) -> None:
+        """Grow the neighbourhood after a sub-problem CP-SAT closed in time, shrink it after
+        one it did not: the search stays where sub-problems are as large as the step allows."""
+        if window:
+            lo, hi = WINDOW_NIGHTS_RANGE
+            step = 7 if optimal else -7
+            self.window_nights = max(lo, min(hi, self.window_nights + step))
+        else:
+            lo, hi = CHILDREN_FREED_RANGE
+            self.children_freed = max(lo, min(hi, self.children_freed + (1 if optimal else -1)))
 
 
 def _nights_of(plan: set[Key]) -> dict[ChildIdx, set[NightIdx]]:
@@ -57,10 +78,16 @@ def _nights_of(plan: set[Key]) -> dict[ChildIdx, set[NightIdx]]:
     return nights
 
 
-def wanted_nights(inst: Instance, child: ChildData, mine: set[NightIdx]) -> set[NightIdx]:
-    """Nights the child would rather have: its wished-for nights it lacks and, for weekend and
-    weekday families, the nights of its pattern it lacks."""
+def wanted_nights(
+    inst: Instance, child: ChildData, mine: set[NightIdx], fair: bool = False
+) -> set[NightIdx]:
+    """Nights the child would rather have: every free night it is offered while it is below
+    its reachable grant, its wished-for nights it lacks, for weekend and weekday families the
+    nights of its pattern it lacks and, when fair shares are weighed (``fair``), the nights of
+    each high-demand kind it is short of."""
     wanted = {n for n in child.want_weight if n not in mine}
+    if len(mine) < child.target:
+        wanted |= {n for n in child.available if n not in mine and child.offered(n)}
     if child.pattern in (Pattern.WEEKEND, Pattern.WEEKDAYS):
         want_weekend = child.pattern is Pattern.WEEKEND
         wanted |= {
@@ -68,14 +95,30 @@ def wanted_nights(inst: Instance, child: ChildData, mine: set[NightIdx]) -> set[
             for n in child.available
             if n not in mine and inst.weekend_night[n] == want_weekend and child.offered(n)
         }
+    if fair:
+        for row in share_rows(inst, child):
+            got = sum(1 for n in row.nights if n in mine)
+            if row.per_got * got - row.per_night * len(mine) + row.offset < -row.slack:
+                wanted |= {n for n in row.nights if n not in mine and child.offered(n)}
     return wanted
 
 
-def room_to_gain(inst: Instance, child: ChildData, mine: set[NightIdx]) -> int:
-    """A rough count of what the child could gain from a re-solve: nights off its pattern,
-    single nights and want-nights it lacks. Seeds are drawn in proportion to it (plus one)."""
+def fair_share_shortfall(inst: Instance, child: ChildData, mine: set[NightIdx]) -> int:
+    """Nights beyond the tolerance by which the family strays from its fair shares."""
+    return sum(
+        row.deviation(sum(1 for n in row.nights if n in mine), len(mine))
+        for row in share_rows(inst, child)
+    )
+
+
+def room_to_gain(inst: Instance, child: ChildData, mine: set[NightIdx], fair: bool = False) -> int:
+    """A rough count of what the child could gain from a re-solve: nights short of its
+    reachable grant (they weigh most), nights off its pattern, single nights, want-nights it
+    lacks and (``fair``) nights off its fair shares. Seeds are drawn in proportion to it (plus
+    one)."""
     if child.is_resident:
         return 0
+    short = max(0, child.target - len(mine))
     singles = sum(1 for n in mine if n - 1 not in mine and n + 1 not in mine)
     lacking_wish = sum(1 for n in child.want_weight if n not in mine)
     off = 0
@@ -84,7 +127,23 @@ def room_to_gain(inst: Instance, child: ChildData, mine: set[NightIdx]) -> int:
         off = sum(
             1 for n in mine if inst.weekend_night[n] != want_weekend and n not in child.want_weight
         )
-    return off + 3 * singles + 2 * lacking_wish
+    unfair = 2 * fair_share_shortfall(inst, child, mine) if fair else 0
+    return 10 * short + off + 3 * singles + 2 * lacking_wish + unfair
+
+
+def holds_loosely(inst: Instance, child: ChildData, nights: set[NightIdx]) -> int:
+    """How many of ``nights`` the child holds but could give up at little cost: nights it did
+    not wish for and that are not its pattern's (a Friday of a family with no weekend pattern)."""
+    loose = 0
+    for n in nights:
+        if n in child.want_weight:
+            continue
+        if child.pattern is Pattern.WEEKEND and inst.weekend_night[n]:
+            continue
+        if child.pattern is Pattern.WEEKDAYS and not inst.weekend_night[n]:
+            continue
+        loose += 1
+    return loose
 
 
 def draw_seed(
@@ -92,20 +151,53 @@ def draw_seed(
     members: Sequence[ChildIdx],
     nights: dict[ChildIdx, set[NightIdx]],
     rng: random.Random,
+    fair: bool = False,
 ) -> ChildIdx:
     """A child drawn in proportion to its room to gain (plus one, so every child can be)."""
-    weights = [1 + room_to_gain(inst, inst.children[c], nights[c]) for c in members]
+    weights = [1 + room_to_gain(inst, inst.children[c], nights[c], fair) for c in members]
     return rng.choices(list(members), weights=weights)[0]
 
 
 def window_around(
-    inst: Instance, seed: ChildIdx, nights: dict[ChildIdx, set[NightIdx]], rng: random.Random
+    inst: Instance,
+    seed: ChildIdx,
+    nights: dict[ChildIdx, set[NightIdx]],
+    rng: random.Random,
+    fair: bool = False,
+    length: int = WINDOW_NIGHTS,
 ) -> tuple[NightIdx, NightIdx]:
-    """``WINDOW_NIGHTS`` nights around a night the seed child would want (or any night)."""
-    wanted = sorted(wanted_nights(inst, inst.children[seed], nights[seed]))
+    """``length`` nights around a night the seed child would want (or any night)."""
+    wanted = sorted(wanted_nights(inst, inst.children[seed], nights[seed], fair))
     centre = rng.choice(wanted) if wanted else rng.randrange(len(inst.nights))
-    first = max(0, min(centre - WINDOW_NIGHTS // 2, len(inst.nights) - WINDOW_NIGHTS))
-    return first, min(len(inst.nights) - 1, first + WINDOW_NIGHTS - 1)
+    first = max(0, min(centre - length // 2, len(inst.nights) - length))
+    return first, min(len(inst.nights) - 1, first + length - 1)
+
+
+def holiday_window(
+    inst: Instance,
+    members: Sequence[ChildIdx],
+    nights: dict[ChildIdx, set[NightIdx]],
+    rng: random.Random,
+) -> tuple[NightIdx, NightIdx] | None:
+    """A holiday (Easter, a school break, 17 May, Christmas) with a few nights either side,
+    drawn in proportion to how far the members stray from their fair shares of it: inside it
+    the whole house's families can trade holiday nights among themselves."""
+    spans: dict[str, tuple[NightIdx, NightIdx]] = {}
+    for kind, kind_nights in inst.demand.items():
+        if kind != "weekend" and kind_nights:
+            spans[kind] = (min(kind_nights), max(kind_nights))
+    stray: dict[str, int] = dict.fromkeys(spans, 0)
+    for c in members:
+        mine = nights[c]
+        for row in share_rows(inst, inst.children[c]):
+            if row.kind in stray:
+                stray[row.kind] += row.deviation(sum(1 for n in row.nights if n in mine), len(mine))
+    kinds = [k for k in spans if stray[k] > 0]
+    if not kinds:
+        return None
+    kind = rng.choices(kinds, weights=[stray[k] for k in kinds])[0]
+    first, last = spans[kind]
+    return max(0, first - HOLIDAY_MARGIN), min(len(inst.nights) - 1, last + HOLIDAY_MARGIN)
 
 
 def neighbourhood(
@@ -115,13 +207,20 @@ def neighbourhood(
     seed: ChildIdx,
     size: int,
     rng: random.Random,
+    fair: bool = False,
 ) -> list[ChildIdx]:
-    """The seed child, then the members booked most on the nights it would want, then random
-    members up to ``size``."""
-    wanted = wanted_nights(inst, inst.children[seed], nights[seed])
+    """The seed child, then the members who hold the nights it would want and could give them
+    up most cheaply (not their pattern's, not wished for), then random members up to
+    ``size``."""
+    wanted = wanted_nights(inst, inst.children[seed], nights[seed], fair)
     others = [c for c in members if c != seed]
     rng.shuffle(others)
-    others.sort(key=lambda c: -len(nights[c] & wanted))
+    others.sort(
+        key=lambda c: (
+            -holds_loosely(inst, inst.children[c], nights[c] & wanted),
+            -len(nights[c] & wanted),
+        )
+    )
     related = [c for c in others if nights[c] & wanted][: max(1, size // 2)]
     rest = [c for c in others if c not in related]
     return [seed, *related, *rest][:size]
@@ -132,6 +231,7 @@ def improve(run: DecomposedRun, groups: Sequence[Group], seed: int) -> LnsStats:
     (a house that stops improving is left alone)."""
     rng = random.Random(seed)
     stats = LnsStats()
+    fair = run.weights.share_deviation_night > 0
     todo = [g for g in groups if g.candidates and len(g.children) > 1]
     stale: dict[str, int] = defaultdict(int)
     objective = sum(evaluate_terms(run.inst, run.weights, run.plan).values())
@@ -151,14 +251,22 @@ def improve(run: DecomposedRun, groups: Sequence[Group], seed: int) -> LnsStats:
             todo.remove(group)
             continue
         nights = _nights_of(run.plan)
-        seed_child = draw_seed(run.inst, members, nights, rng)
-        # Alternate: a few children over the whole round, then the whole house in a window.
-        if stats.neighbourhoods % 2 == 0:
-            chosen = neighbourhood(run.inst, members, nights, seed_child, CHILDREN_FREED, rng)
+        seed_child = draw_seed(run.inst, members, nights, rng, fair)
+        # Alternate: a few children over the whole round, then the whole house in a window
+        # (and, when fair shares are weighed, the whole house over a holiday).
+        kind_of_step = stats.neighbourhoods % (3 if fair else 2)
+        holiday = holiday_window(run.inst, members, nights, rng) if kind_of_step == 2 else None
+        if holiday is not None:
+            chosen = members
+            window = holiday
+        elif kind_of_step == 0:
+            size = stats.children_freed
+            chosen = neighbourhood(run.inst, members, nights, seed_child, size, rng, fair)
             window = None
         else:
             chosen = members
-            window = window_around(run.inst, seed_child, nights, rng)
+            length = stats.window_nights
+            window = window_around(run.inst, seed_child, nights, rng, fair, length)
         sub, result, start = run.solve(
             chosen,
             {c: group.candidates[c] for c in chosen},
@@ -170,6 +278,8 @@ def improve(run: DecomposedRun, groups: Sequence[Group], seed: int) -> LnsStats:
             window=window,
         )
         stats.neighbourhoods += 1
+        if holiday is None:
+            stats.adapt(result.status is SolveStatus.OPTIMAL, window is not None)
         if not result.status.has_plan or start is None:
             continue
         before = sum(evaluate_terms(sub.instance, run.weights, start).values())

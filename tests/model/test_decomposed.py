@@ -106,3 +106,27 @@ def test_decomposed_resident_lives_in_the_barnebolig_every_available_night() -> 
     respite = [b for b in result.bookings if b.child_id == "B0002"]
     assert {b.house_id for b in respite} == {"h1"}
     assert len(respite) == 4
+
+
+def test_fill_gives_a_short_child_the_room_left_in_another_house():
+    # h1 (one place) is full with A's seven nights; B, granted 4, has nothing yet. The fill may
+    # not move A, so B's four nights go to h2, as one stay, and the plan keeps every rule.
+    from allocator.hint import fill_shortfall
+    from allocator.solve import bookings_of
+
+    inp = round_input(
+        [house("h1", places=1), house("h2", places=1)], [child("A0001", 7), child("B0002", 4)]
+    )
+    inst = build_instance(inp)
+    h1 = next(h.idx for h in inst.houses if h.house_id == "h1")
+    a = next(c.idx for c in inst.children if c.child_id == "A0001")
+    plan = {(a, h1, n) for n in range(7)}
+    filled = fill_shortfall(inst, plan)
+    bookings = bookings_of(inst, filled)
+    assert check_plan(inp, bookings) == []
+    assert plan <= filled
+    got = Counter(b.child_id for b in bookings)
+    assert got == {"A0001": 7, "B0002": 4}
+    assert {b.house_id for b in bookings if b.child_id == "B0002"} == {"h2"}
+    nights = sorted(b.night for b in bookings if b.child_id == "B0002")
+    assert (nights[-1] - nights[0]).days == 3  # one stay of four nights
