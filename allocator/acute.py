@@ -32,7 +32,6 @@ if TYPE_CHECKING:
 DEFAULT_MAX_NIGHTS = 14
 
 
-
 @dataclass(frozen=True)
 class Move:
     """One night of another family that changes: to another house, or taken out (``to`` None,
