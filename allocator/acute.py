@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from allocator.check.rules import house_budget
@@ -54,6 +54,9 @@ class AcuteProposal:
     moves: tuple[Move, ...]
     bookings: tuple[Booking, ...]
     seconds: float
+    absorbed: tuple[Booking, ...] = ()
+    """The child's own nights in the window before the request: they become nights of the
+    acute stay (kind ``acute``, counted apart from the grant)."""
 
     @property
     def families_touched(self) -> int:
@@ -137,14 +140,32 @@ def place_acute(
     houses = [h for h in houses if not _forbidden(inp, child.child_id, h.house_id, nights)]
     if not houses:
         return AcuteRefusal(f"{child.child_id} is forbidden in every house that fits (pins.csv)")
-    own = {(b.child_id, b.night) for b in bookings}
-    if any((child.child_id, n) in own for n in nights):
-        return AcuteRefusal(f"{child.child_id} already has a booking in {first} – {last}")
+    # The child's own nights in the window become part of the acute stay (in the house where
+    # it already sleeps, when that house has room); pinned ones keep their house.
+    window = set(nights)
+    mine = tuple(b for b in bookings if b.child_id == child.child_id and b.night in window)
+    if any(b.kind == "acute" for b in mine):
+        return AcuteRefusal(f"{child.child_id} already has an acute stay in {first} – {last}")
+    held = {b.house_id for b in mine if (b.child_id, b.night) in _pinned(inp)}
+    if held:
+        houses = [h for h in houses if h.house_id in held]
+        if len(held) > 1 or not houses:
+            return AcuteRefusal(
+                f"{child.child_id}'s own nights in {first} – {last} are pinned in"
+                f" {', '.join(sorted(held))}: release them first (allocator pin --release)"
+            )
+    if mine:
+        gone = set(mine)
+        bookings = [b for b in bookings if b not in gone]
+    where_now = Counter(b.house_id for b in mine)
+    houses = sorted(
+        houses, key=lambda h: (-where_now[h.house_id], h.house_id != child.home_house, -h.places)
+    )
     load: dict[tuple[str, dt.date], list[Booking]] = defaultdict(list)
     for b in bookings:
         load[(b.house_id, b.night)].append(b)
     partners = incompatible_partners(inp, child.child_id)
-    for house in sorted(houses, key=lambda h: -h.places):
+    for house in houses:
         if all(_has_room(inp, house, n, load, partners) for n in nights):
             stay = tuple(Booking(child.child_id, house.house_id, n, "acute") for n in nights)
             return AcuteProposal(
@@ -155,10 +176,14 @@ def place_acute(
                 (),
                 tuple(sorted([*bookings, *stay])),
                 time.monotonic() - started,
+                mine,
             )
-    return _search_with_moves(
+    result = _search_with_moves(
         inp, bookings, child, houses, nights, today=today, time_limit=time_limit, started=started
     )
+    if isinstance(result, AcuteProposal) and mine:
+        return replace(result, absorbed=mine)
+    return result
 
 
 def _request_problem(

@@ -330,6 +330,13 @@ def acute(
         f" ({len(result.nights)} nights), {where}; found in {result.seconds:.2f} s.",
         highlight=False,
     )
+    if result.absorbed:
+        houses = ", ".join(sorted({b.house_id for b in result.absorbed}))
+        out.print(
+            f"{child_id}'s own {_count(len(result.absorbed), 'night', 'nights')} in {houses}"
+            f" ({_ranges([b.night for b in result.absorbed])}) become part of the acute stay.",
+            highlight=False,
+        )
     if result.moves:
         table = Table("family", "night", "from", "to", title="Nights that move")
         for m in result.moves:
@@ -340,6 +347,8 @@ def acute(
         f"acute {child_id} in {result.house_id} {first_night}–{last_night};"
         f" {_moves_text(result.moves) if result.moves else 'no other nights moved'}"
     )
+    if result.absorbed:
+        detail += f"; {_count(len(result.absorbed), 'own night', 'own nights')} now acute"
     _commit(
         plan,
         list(result.bookings),

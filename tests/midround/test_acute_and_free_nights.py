@@ -284,3 +284,23 @@ def test_an_acute_stay_avoids_a_house_forbidden_to_the_child():
     assert isinstance(moved, AcuteProposal) and moved.house_id == "h2"
     assert [(m.child_id, m.to_house) for m in moved.moves] == [("B0002", None)] * 2
     assert check_plan(inp, list(moved.bookings)) == []
+
+
+def test_a_known_childs_own_nights_become_part_of_its_acute_stay():
+    # B0002 sleeps in h2 on nights 2–3 (planned) and needs respite on nights 1–4 at once. h2
+    # (1 place) is free on nights 1 and 4: the acute stay is nights 1–4 in h2, B0002's two
+    # planned nights become acute (counted apart from the grant), nobody else moves.
+    inp = _two_houses(reserve=1)
+    plan = nights_of("A0001", "h1", 0, 6) + nights_of("B0002", "h2", 2, 3)
+    result = place_acute(inp, plan, inp.child("B0002"), day(1), day(4), today=day(0))
+    assert isinstance(result, AcuteProposal)
+    assert (result.house_id, result.moves) == ("h2", ())
+    assert [b.night for b in result.absorbed] == [day(2), day(3)]
+    mine = [(b.night, b.kind) for b in result.bookings if b.child_id == "B0002"]
+    assert mine == [(day(n), "acute") for n in (1, 2, 3, 4)]
+    assert check_plan(inp, list(result.bookings)) == []
+    # An acute stay on top of an acute stay is refused.
+    again = place_acute(
+        inp, list(result.bookings), inp.child("B0002"), day(3), day(5), today=day(0)
+    )
+    assert isinstance(again, AcuteRefusal) and "already has an acute stay" in again.reason

@@ -113,8 +113,10 @@ def test_dry_run_writes_nothing_and_too_long_is_refused(tmp_path: Path) -> None:
         url,
         "--dry-run",
     )
-    # A0001 already sleeps in h1 those nights: refused with a reason, nothing written.
-    assert result.exit_code == 1
+    # A0001 already sleeps in h1 those nights: they become the acute stay, in h1; dry run.
+    assert result.exit_code == 0, result.output
+    assert "A0001's own 2 nights in h1" in result.output
+    assert "Dry run: nothing written." in result.output
     result = run(
         "acute",
         "B0002",
