@@ -73,7 +73,8 @@ def plan(
         int | None, typer.Option(help="CP-SAT workers (default: round.toml).")
     ] = None,
     method: Annotated[
-        str | None, typer.Option(help="auto, monolithic or decomposed (default: round.toml).")
+        str | None,
+        typer.Option(help="auto, monolithic or lns (= decomposed) (default: round.toml)."),
     ] = None,
     keep: Annotated[
         Path | None, typer.Option(help="A plan folder to keep close to: move few nights.")
@@ -88,7 +89,7 @@ def plan(
     from allocator.check import format_figures
     from allocator.io.bookings import read_bookings
     from allocator.pipeline import plan_round, write_plan
-    from allocator.solve import SolveParams
+    from allocator.solve import METHODS, SolveParams
     from models.round_input import RoundInput
 
     logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING)
@@ -109,9 +110,10 @@ def plan(
         log_search=verbose,
         method=method if method is not None else cfg.method,
     )
-    if params.method not in ("auto", "monolithic", "decomposed"):
+    if params.method not in METHODS:
         err.print(
-            f"[red]Bad option:[/red] --method {params.method!r}: use auto, monolithic or decomposed"
+            f"[red]Bad option:[/red] --method {params.method!r}: "
+            "use auto, monolithic, lns or decomposed"
         )
         raise typer.Exit(EXIT_BAD_INPUT)
     err.print(

@@ -75,6 +75,7 @@ def summary_dict(inp: RoundInput, outcome: RoundOutcome, params: SolveParams) ->
         allocated[b.child_id] = allocated.get(b.child_id, 0) + 1
     return {
         "status": str(r.status),
+        "method": r.method,
         "objective": r.objective,
         "best_bound": r.best_bound,
         "gap": r.gap,

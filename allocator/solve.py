@@ -38,6 +38,9 @@ ProgressFn = Callable[[ProgressPoint], None]
 #: A stage given less time than this is skipped (presolve alone needs about this much).
 MIN_STAGE_SECONDS = 0.5
 
+#: The methods ``--method`` takes; ``lns`` and ``decomposed`` are one method.
+METHODS = ("auto", "monolithic", "lns", "decomposed")
+
 #: Above this many night variables ``auto`` lays the nights house by house.
 AUTO_MONOLITHIC_MAX_VARIABLES = 20_000
 
@@ -60,7 +63,8 @@ class SolveParams:
     stage1_share: float = 0.5
     log_search: bool = False
     method: str = "auto"
-    """``monolithic`` (one model), ``decomposed`` (house by house, then a mop-up) or ``auto``."""
+    """``monolithic`` (one model), ``lns`` (the same as ``decomposed``: house by house, a mop-up,
+    then a large neighbourhood search) or ``auto`` (by size)."""
 
 
 class _Progress(cp_model.CpSolverSolutionCallback):
@@ -344,10 +348,10 @@ def solve_round(
     if method == "auto":
         night_variables = sum(len(c.available) * len(c.candidates) for c in inst.children)
         method = "monolithic" if night_variables <= AUTO_MONOLITHIC_MAX_VARIABLES else "decomposed"
-    if method == "decomposed":
+    if method in ("decomposed", "lns"):
         from allocator.decompose import solve_decomposed
 
         return solve_decomposed(inst, weights, params, on_progress)
     if method == "monolithic":
         return solve_monolithic(inst, weights, params, on_progress)
-    raise ValueError(f"unknown method {method!r} (monolithic, decomposed or auto)")
+    raise ValueError(f"unknown method {method!r} (auto, monolithic, lns or decomposed)")

@@ -66,7 +66,7 @@ class RoundConfig(BaseModel):
     """Weekend families get only Friday and Saturday nights, weekday families only Sunday to
     Thursday nights, whenever those nights hold twice the family's grant (else any night) and
     the round's usable nights cover all grants (else nights come before the rhythm)."""
-    method: Literal["auto", "monolithic", "decomposed"] = "auto"
+    method: Literal["auto", "monolithic", "decomposed", "lns"] = "auto"
     """``monolithic``: one CP-SAT model; ``decomposed``: house by house, then a mop-up;
     ``auto``: monolithic for small rounds, decomposed above 20,000 night variables."""
     weights: ObjectiveWeights = Field(default_factory=ObjectiveWeights)

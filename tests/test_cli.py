@@ -285,3 +285,21 @@ def test_validate_names_a_round_that_cannot_be_planned(tmp_path: Path) -> None:
 
     assert result.exit_code == EXIT_BAD_INPUT, result.output
     assert "B0001" in result.output and "B0002" in result.output
+
+
+@pytest.mark.parametrize(("method", "ran"), [("monolithic", "monolithic"), ("lns", "decomposed")])
+def test_plan_method_switch(tmp_path: Path, method: str, ran: str) -> None:
+    folder = tiny_folder(tmp_path / "in")
+    result = run("plan", folder, "--out", tmp_path / "out", "--time-limit", "3", "--method", method)
+    assert result.exit_code == 0, result.output
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert summary["method"] == ran
+    inp = read_round(folder)
+    assert check_plan(inp, read_bookings(tmp_path / "out")) == []
+
+
+def test_plan_unknown_method_is_a_bad_option(tmp_path: Path) -> None:
+    result = run("plan", tiny_folder(tmp_path / "in"), "--out", tmp_path / "out", "--method", "x")
+    assert result.exit_code == EXIT_BAD_INPUT
+    assert "--method 'x'" in result.output
+    assert not (tmp_path / "out").exists()

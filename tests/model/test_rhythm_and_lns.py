@@ -98,3 +98,69 @@ def test_checker_sees_a_break_in_the_rhythm():
     bunched = compute_figures(inp, _bookings_at([0, 1, 3, 4, 6, 7, 27, 28]))
     assert (even.families_rhythm, even.steady_rhythm_share) == (1, 1.0)
     assert (bunched.families_rhythm, bunched.steady_rhythm_share) == (1, 0.0)
+
+
+def _tiny_optimum_round():
+    """One house with two places, three families, two weeks: small enough that CP-SAT proves
+    the optimum, and that a neighbourhood of three children is the whole round."""
+    return round_input(
+        [house(places=2)],
+        [child("A0001", 6), child("B0002", 5, pattern="weekend"), child("C0003", 7)],
+        nights=14,
+    )
+
+
+def test_search_reaches_the_known_optimum_on_a_tiny_round():
+    inp = _tiny_optimum_round()
+    inst = build_instance(inp)
+    weights = inp.config.weights
+    optimum = solve_checked(inp)
+    assert optimum.status.name == "OPTIMAL"
+    run = DecomposedRun(inst, weights, SolveParams(time_limit=5.0, workers=1), None, Interrupt())
+    run.plan = greedy_plan(inst)
+    start = sum(evaluate_terms(inst, weights, run.plan).values())
+    improve(run, house_groups(inst, {c: h for c, h, _n in run.plan}), seed=1)
+    reached = sum(evaluate_terms(inst, weights, run.plan).values())
+    assert start > optimum.objective  # the greedy plan is not optimal: there is work to do
+    assert reached == optimum.objective
+    assert check_plan(inp, bookings_of(inst, run.plan)) == []
+
+
+def test_search_gives_back_an_optimal_plan_unchanged():
+    inp = _tiny_optimum_round()
+    inst = build_instance(inp)
+    optimum = solve_checked(inp)
+    house_of = {h.house_id: h.idx for h in inst.houses}
+    child_of = {c.child_id: c.idx for c in inst.children}
+    plan = {
+        (child_of[b.child_id], house_of[b.house_id], inst.night_index(b.night))
+        for b in optimum.bookings
+    }
+    run = DecomposedRun(
+        inst, inp.config.weights, SolveParams(time_limit=2.0, workers=1), None, Interrupt()
+    )
+    run.plan = set(plan)
+    stats = improve(run, house_groups(inst, {c: h for c, h, _n in plan}), seed=1)
+    assert stats.neighbourhoods > 0
+    assert stats.improved == 0
+    assert run.plan == plan
+
+
+def test_search_plan_is_valid_after_every_accepted_step(monkeypatch):
+    inp = generate_round(scale=0.15, seed=5)
+    inst = build_instance(inp)
+    run = DecomposedRun(
+        inst, inp.config.weights, SolveParams(time_limit=4.0, workers=1, seed=2), None, Interrupt()
+    )
+    run.plan = greedy_plan(inst)
+    violations: list[int] = []
+    take = DecomposedRun.take_result
+
+    def checked_take(self, sub, result):  # type: ignore[no-untyped-def]
+        take(self, sub, result)
+        violations.append(len(check_plan(inp, bookings_of(inst, self.plan))))
+
+    monkeypatch.setattr(DecomposedRun, "take_result", checked_take)
+    improve(run, house_groups(inst, {c: h for c, h, _n in run.plan}), seed=3)
+    assert violations, "no step was accepted"
+    assert violations == [0] * len(violations)
