@@ -8,6 +8,8 @@ categories are used only when needed. The nights themselves are then laid house 
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 from ortools.sat.python import cp_model
 
 from allocator.instance import ChildData, ChildIdx, HouseIdx, Instance
@@ -28,6 +30,99 @@ LOAD_TIERS: tuple[tuple[float, int], ...] = (
 def _weekend_capacity(inst: Instance, h: HouseIdx) -> int:
     caps = inst.houses[h].nightly_capacity
     return sum(cap for n, cap in enumerate(caps) if inst.weekend_night[n])
+
+
+Choice = tuple[ChildIdx, HouseIdx]
+
+
+@dataclass
+class _Limit:
+    """A soft upper bound on a load ``Σ weight · choose[c, h]``: each (cap, cost) tier costs
+    ``cost`` per unit of load above ``cap``."""
+
+    weighted: list[tuple[int, Choice]]
+    tiers: list[tuple[int, int]]
+
+
+@dataclass
+class _AssignmentModel:
+    """The assignment as data: the choices with their costs (exactly one per child) and the
+    limits on loads."""
+
+    choices: dict[Choice, int] = field(default_factory=dict)
+    limits: list[_Limit] = field(default_factory=list)
+
+
+#: Nights in a period whose load is matched to the house's places in that period.
+PERIOD_NIGHTS = 28
+
+#: Cost of a night of expected load above a house's places in one period (below the whole-round
+#: tiers: a period's overload may be absorbed by moving stays within the round).
+PERIOD_OVERLOAD_COST = 300
+
+
+def _period_limits(inst: Instance, choices: dict[Choice, int]) -> list[_Limit]:
+    """Rule R2 over time: a house's places must cover its children's nights period by period,
+    not only over the round. A child's expected nights in a period are its reachable grant
+    spread over its available nights, so a vedtak that covers half the round, a summer camp or
+    a closure put the load where it falls."""
+    periods = [
+        range(first, min(first + PERIOD_NIGHTS, inst.n_nights))
+        for first in range(0, inst.n_nights, PERIOD_NIGHTS)
+    ]
+    expected: dict[ChildIdx, list[int]] = {}
+    by_house: dict[HouseIdx, list[ChildIdx]] = {}
+    for c, h in choices:
+        by_house.setdefault(h, []).append(c)
+        if c in expected:
+            continue
+        child = inst.children[c]
+        available = set(child.available)
+        per_period = [len(available.intersection(p)) for p in periods]
+        total = max(1, sum(per_period))
+        expected[c] = [round(child.target * k / total) for k in per_period]
+    limits = []
+    for h, members in by_house.items():
+        caps = inst.houses[h].nightly_capacity
+        for i, period in enumerate(periods):
+            load = [(expected[c][i], (c, h)) for c in members if expected[c][i]]
+            if load:
+                room = int(LOAD_TIERS[0][0] * sum(caps[n] for n in period))
+                limits.append(_Limit(load, [(room, PERIOD_OVERLOAD_COST)]))
+    return limits
+
+
+def _describe(inst: Instance) -> _AssignmentModel:
+    """Home house first (20 a night elsewhere), conditional categories last (10 a night), each
+    house's load within its usable nights (convex tiers), Friday/Saturday load within 90% of
+    its weekend places (200 a night), and period loads (`_period_limits`)."""
+    m = _AssignmentModel()
+    for child in inst.children:
+        if child.is_resident or not child.eligible or child.target == 0:
+            continue
+        for h in pinned_house(child) or child.eligible:
+            cost = 0
+            if child.home_house is not None and h != child.home_house:
+                cost += 20 * child.target
+            if h in child.conditional:
+                cost += 10 * child.target
+            m.choices[(child.idx, h)] = cost
+    load_terms: dict[HouseIdx, list[tuple[int, Choice]]] = {}
+    weekend_terms: dict[HouseIdx, list[tuple[int, Choice]]] = {}
+    for c, h in m.choices:
+        child = inst.children[c]
+        load_terms.setdefault(h, []).append((child.target, (c, h)))
+        if child.pattern is Pattern.WEEKEND:
+            weekend_terms.setdefault(h, []).append((child.target, (c, h)))
+    for h, terms in load_terms.items():
+        usable = inst.usable_nights(h)
+        # Overload costs more than any home-house preference: a night lost is a night lost.
+        m.limits.append(_Limit(terms, [(int(usable * share), cost) for share, cost in LOAD_TIERS]))
+        if h in weekend_terms:
+            weekend_cap = int(_weekend_capacity(inst, h) * 0.9)
+            m.limits.append(_Limit(weekend_terms[h], [(weekend_cap, 200)]))
+    m.limits += _period_limits(inst, m.choices)
+    return m
 
 
 def pinned_house(child: ChildData) -> tuple[HouseIdx, ...]:
@@ -68,49 +163,33 @@ def greedy_assignment(inst: Instance) -> dict[ChildIdx, HouseIdx]:
 def assign_houses(
     inst: Instance, *, time_limit: float = 5.0, seed: int = 1, workers: int = 2
 ) -> dict[ChildIdx, HouseIdx]:
-    """A house for every child that has a candidate house (barnebolig residents excluded)."""
-    model = cp_model.CpModel()
-    choose: dict[tuple[ChildIdx, HouseIdx], cp_model.IntVar] = {}
-    penalties = []
-    for child in inst.children:
-        if child.is_resident or not child.eligible or child.target == 0:
-            continue
-        options = []
-        for h in pinned_house(child) or child.eligible:
-            var = model.new_bool_var(f"a_{child.idx}_{h}")
-            choose[(child.idx, h)] = var
-            options.append(var)
-            if child.home_house is not None and h != child.home_house:
-                penalties.append(20 * child.target * var)
-            if h in child.conditional:
-                penalties.append(10 * child.target * var)
-        model.add_exactly_one(options)
-
-    load_terms: dict[HouseIdx, list] = {}
-    weekend_terms: dict[HouseIdx, list] = {}
-    for (c, h), var in choose.items():
-        child = inst.children[c]
-        load_terms.setdefault(h, []).append(child.target * var)
-        if child.pattern is Pattern.WEEKEND:
-            weekend_terms.setdefault(h, []).append(child.target * var)
-
-    for h, terms in load_terms.items():
-        usable = inst.usable_nights(h)
-        most = sum(inst.children[c].target for c, hh in choose if hh == h)
-        for tier, (share, cost) in enumerate(LOAD_TIERS):
-            over = model.new_int_var(0, most, f"over_{h}_{tier}")
-            model.add(sum(terms) <= int(usable * share) + over)
-            # Overload costs more than any home-house preference: a night lost is a night lost.
-            penalties.append(cost * over)
-        weekend_cap = int(_weekend_capacity(inst, h) * 0.9)
-        if h in weekend_terms:
-            over_weekend = model.new_int_var(0, 10_000_000, f"over_weekend_{h}")
-            model.add(sum(weekend_terms[h]) <= weekend_cap + over_weekend)
-            penalties.append(200 * over_weekend)
-
-    if not choose:
+    """A house for every child that has a candidate house (barnebolig residents excluded): the
+    greedy assignment as a complete hint (loads and overloads included), then CP-SAT."""
+    m = _describe(inst)
+    if not m.choices:
         return {}
     start = greedy_assignment(inst)
+    model = cp_model.CpModel()
+    choose = {key: model.new_bool_var(f"a_{key[0]}_{key[1]}") for key in m.choices}
+    by_child: dict[ChildIdx, list[cp_model.IntVar]] = {}
+    for (c, _h), var in choose.items():
+        by_child.setdefault(c, []).append(var)
+    for options in by_child.values():
+        model.add_exactly_one(options)
+    penalties: list[cp_model.LinearExpr] = [
+        cost * choose[key] for key, cost in m.choices.items() if cost
+    ]
+    for i, limit in enumerate(m.limits):
+        most = sum(w for w, _ in limit.weighted)
+        load = model.new_int_var(0, most, f"load_{i}")
+        model.add(load == sum(w * choose[key] for w, key in limit.weighted))
+        value = sum(w for w, (c, h) in limit.weighted if start.get(c) == h)
+        model.add_hint(load, value)
+        for j, (cap, cost) in enumerate(limit.tiers):
+            over = model.new_int_var(0, max(0, most - cap), f"over_{i}_{j}")
+            model.add(load <= cap + over)
+            model.add_hint(over, max(0, value - cap))
+            penalties.append(cost * over)
     for (c, h), var in choose.items():
         model.add_hint(var, int(start.get(c) == h))
     model.minimize(sum(penalties))
@@ -119,6 +198,9 @@ def assign_houses(
     solver.parameters.random_seed = seed
     solver.parameters.num_workers = workers
     solver.parameters.catch_sigint_signal = False
+    # On a large region probing alone takes longer than the assignment's seconds, and CP-SAT
+    # stopped in presolve returns nothing, not even the hinted start.
+    solver.parameters.cp_model_probing_level = 0
     status = solver.solve(model)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return start
