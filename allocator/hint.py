@@ -149,29 +149,38 @@ def _place_pins(state: _State) -> None:
             state.book(child.idx, h, [n])
 
 
-def greedy_plan(inst: Instance) -> set[Key]:
-    """A complete plan that keeps every hard rule (see module docstring)."""
-    state = _State(inst)
-    _place_pins(state)
-    _place_residents(state)
+def _stay_by_stay(state: _State) -> None:
+    """Round after round the child with the lowest share of its reachable grant gets its next
+    stay, until no child below its grant has a stay that fits."""
+    inst = state.inst
     stays_so_far: dict[int, int] = defaultdict(int)
+    for c, nights in state.booked.items():
+        stays_so_far[c] = sum(1 for n in nights if n - 1 not in nights)
     queue = [
-        (0.0, -child.target, child.idx)
+        (len(state.booked[child.idx]) / child.target, -child.target, child.idx)
         for child in inst.children
-        if not child.is_resident and child.target > 0 and child.candidates
+        if not child.is_resident
+        and child.target > len(state.booked[child.idx])
+        and child.candidates
     ]
     heapq.heapify(queue)
     while queue:
         _, neg_target, c = heapq.heappop(queue)
         child = inst.children[c]
-        if len(state.booked[c]) >= child.target:
-            continue
         if not _next_stay(state, child, stays_so_far[c]):
             continue
         stays_so_far[c] += 1
         share = len(state.booked[c]) / child.target
         if share < 1:
             heapq.heappush(queue, (share, neg_target, c))
+
+
+def greedy_plan(inst: Instance) -> set[Key]:
+    """A complete plan that keeps every hard rule (see module docstring)."""
+    state = _State(inst)
+    _place_pins(state)
+    _place_residents(state)
+    _stay_by_stay(state)
     return state.plan()
 
 
@@ -186,23 +195,5 @@ def fill_shortfall(inst: Instance, plan: set[Key]) -> set[Key]:
     state = _State(inst)
     for c, h, n in sorted(plan):
         state.book(c, h, [n])
-    stays_so_far: dict[int, int] = defaultdict(int)
-    for c, nights in state.booked.items():
-        stays_so_far[c] = sum(1 for n in nights if n - 1 not in nights)
-    queue = []
-    for child in inst.children:
-        booked = len(state.booked[child.idx])
-        if child.is_resident or not child.candidates or booked >= child.target:
-            continue
-        queue.append((booked / child.target, -child.target, child.idx))
-    heapq.heapify(queue)
-    while queue:
-        _, neg_target, c = heapq.heappop(queue)
-        child = inst.children[c]
-        if not _next_stay(state, child, stays_so_far[c]):
-            continue
-        stays_so_far[c] += 1
-        share = len(state.booked[c]) / child.target
-        if share < 1:
-            heapq.heappush(queue, (share, neg_target, c))
+    _stay_by_stay(state)
     return state.plan()
