@@ -8,8 +8,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 
+from allocator.commands.console import err, out
+from allocator.commands.console import fail_input as _fail_input
 from allocator.io.errors import InputError
 
 if TYPE_CHECKING:
@@ -21,8 +22,6 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-err = Console(stderr=True, soft_wrap=True)
-out = Console(soft_wrap=True)
 
 EXIT_NO_PLAN = 1
 EXIT_BAD_INPUT = 2
@@ -39,13 +38,6 @@ def _load(path: Path) -> object:
     if errors:
         raise InputError(errors)
     return inp
-
-
-def _fail_input(exc: InputError) -> typer.Exit:
-    err.print(f"[red]Bad input:[/red] {len(exc.problems)} problem(s)")
-    for problem in exc.problems:
-        err.print(f"  {problem}", markup=False, highlight=False)
-    return typer.Exit(EXIT_BAD_INPUT)
 
 
 class _Throttled:

@@ -13,9 +13,11 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from allocator.commands.console import bad_option as _bad_option
+from allocator.commands.console import err, out
+from allocator.commands.console import fail_input as _fail_input
 from allocator.io.errors import InputError
 
 scenario_app = typer.Typer(
@@ -23,25 +25,11 @@ scenario_app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-err = Console(stderr=True, soft_wrap=True)
-out = Console(soft_wrap=True)
 
 EXIT_NO_PLAN = 1
 EXIT_BAD_INPUT = 2
 
 ScenarioArg = Annotated[Path, typer.Argument(help="A scenario file (.toml) in scenarios/.")]
-
-
-def _fail_input(exc: InputError) -> typer.Exit:
-    err.print(f"[red]Bad input:[/red] {len(exc.problems)} problem(s)")
-    for problem in exc.problems:
-        err.print(f"  {problem}", markup=False, highlight=False)
-    return typer.Exit(EXIT_BAD_INPUT)
-
-
-def _bad_option(text: str) -> typer.Exit:
-    err.print(f"[red]Bad option:[/red] {text}", highlight=False)
-    return typer.Exit(EXIT_BAD_INPUT)
 
 
 def _check_solver_options(time_limit: float | None, workers: int | None) -> None:

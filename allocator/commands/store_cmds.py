@@ -19,10 +19,11 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich import box
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from allocator.commands.console import err, out
+from allocator.commands.console import fail_input as _fail_input
 from allocator.io.errors import InputError
 
 if TYPE_CHECKING:
@@ -36,8 +37,6 @@ EXIT_BAD_INPUT = 2
 
 DEFAULT_WHY = "half-year round"
 
-err = Console(stderr=True, soft_wrap=True)
-out = Console(soft_wrap=True)
 
 DbOption = Annotated[
     str | None,
@@ -53,13 +52,6 @@ DbOption = Annotated[
 def _who(who: str | None) -> str:
     """`who`, else the login name, else ``coordinator``."""
     return (who or os.environ.get("USER") or os.environ.get("USERNAME") or "coordinator").strip()
-
-
-def _fail_input(exc: InputError) -> typer.Exit:
-    err.print(f"[red]Bad input:[/red] {len(exc.problems)} problem(s)")
-    for problem in exc.problems:
-        err.print(f"  {problem}", markup=False, highlight=False)
-    return typer.Exit(EXIT_BAD_INPUT)
 
 
 def _fail_store(message: str) -> typer.Exit:

@@ -17,30 +17,17 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 
+from allocator.commands.console import bad_option as _bad_option
+from allocator.commands.console import err, out
+from allocator.commands.console import fail_input as _fail_input
 from allocator.commands.scenario_cmd import scenario_app
 from allocator.io.errors import InputError
-
-err = Console(stderr=True, soft_wrap=True)
-out = Console(soft_wrap=True)
 
 EXIT_SOME_FAILED = 1
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
 CLUSTER_SCHEMES = ("tcp://", "tls://", "ucx://", "inproc://")
-
-
-def _fail_input(exc: InputError) -> typer.Exit:
-    err.print(f"[red]Bad input:[/red] {len(exc.problems)} problem(s)")
-    for problem in exc.problems:
-        err.print(f"  {problem}", markup=False, highlight=False)
-    return typer.Exit(EXIT_BAD_INPUT)
-
-
-def _bad_option(text: str) -> typer.Exit:
-    err.print(f"[red]Bad option:[/red] {text}", highlight=False)
-    return typer.Exit(EXIT_BAD_INPUT)
 
 
 @contextlib.contextmanager

@@ -24,7 +24,8 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.markup import escape
 
-from allocator.commands.store_cmds import EXIT_BAD_INPUT, EXIT_REFUSED, DbOption, err, out
+from allocator.commands.console import fail_input as _fail_input
+from allocator.commands.store_cmds import EXIT_REFUSED, DbOption, err, out
 from allocator.io.errors import InputError
 
 if TYPE_CHECKING:
@@ -116,13 +117,6 @@ def export(
     except ExportError as exc:
         raise _fail("Not exported", str(exc)) from None
     _report_export(path, info.version, inp)
-
-
-def _fail_input(exc: InputError) -> typer.Exit:
-    err.print(f"[red]Bad input:[/red] {len(exc.problems)} problem(s)")
-    for problem in exc.problems:
-        err.print(f"  {problem}", markup=False, highlight=False)
-    return typer.Exit(EXIT_BAD_INPUT)
 
 
 def _report_export(path: Path, version: int, inp: RoundInput | None) -> None:

@@ -1,0 +1,32 @@
+"""What every command prints its errors with: the consoles and the one-line failures.
+
+Bad input lists every problem (file, row or line, column or key, what is wrong) and exits 2;
+a bad option says which and exits 2. Never a traceback.
+"""
+
+from __future__ import annotations
+
+import typer
+from rich.console import Console
+
+from allocator.io.errors import InputError
+
+err = Console(stderr=True, soft_wrap=True)
+out = Console(soft_wrap=True)
+
+EXIT_NO_PLAN = 1
+EXIT_BAD_INPUT = 2
+
+
+def fail_input(exc: InputError) -> typer.Exit:
+    """Print every problem of ``exc``; the caller raises the returned exit (code 2)."""
+    err.print(f"[red]Bad input:[/red] {len(exc.problems)} problem(s)")
+    for problem in exc.problems:
+        err.print(f"  {problem}", markup=False, highlight=False)
+    return typer.Exit(EXIT_BAD_INPUT)
+
+
+def bad_option(text: str) -> typer.Exit:
+    """Print what is wrong with an option; the caller raises the returned exit (code 2)."""
+    err.print(f"[red]Bad option:[/red] {text}", highlight=False)
+    return typer.Exit(EXIT_BAD_INPUT)
