@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import csv
 import json
+import logging
 import math
 import resource
 import sys
@@ -147,6 +148,8 @@ def main() -> None:
     method = sys.argv[4] if len(sys.argv) > 4 else "cpsat"
     if method not in METHODS:
         raise SystemExit(f"unknown method {method!r} ({', '.join(METHODS)})")
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(message)s")
+    logging.getLogger("allocator").setLevel(logging.WARNING)
     inp = load(case)
     started = time.monotonic()
     if method == "cpsat":

@@ -1,19 +1,25 @@
 """The peers the planner is measured against (issue 8, "Peers to beat").
 
 * `lp_plan`: the round as a min-cost-flow linear programme solved with HiGHS. One variable
-  ``x[c, h, n]`` in [0, 1] per child, candidate house and available night (blocked house-nights
-  and nights without a place get none; pinned ones are fixed at 1), with
+  ``x[c, h, n]`` in [0, 1] per child, eligible house and available night (the nights the
+  instance offers; blocked house-nights and nights without a place get none; pinned ones are
+  fixed at 1), with
 
   - one place a night: ``Σ_h x[c, h, n] ≤ 1`` (``= 1`` on a barnebolig resident's nights),
   - the house's places that night: ``Σ_c x[c, h, n] ≤ nightly_capacity[h][n]``,
   - the house's round budget: ``Σ_{c, n} x[c, h, n] ≤ budget[h]``,
   - the child's grant: ``Σ_{h, n} x[c, h, n] ≤ target[c]``,
-  - optionally incompatible pairs: ``x[a, h, n] + x[b, h, n] ≤ 1`` on every shared house-night,
+  - incompatible pairs: ``x[a, h, n] + x[b, h, n] ≤ 1`` on every shared house-night,
 
   maximising the nights given minus a tiny cost for conditional-category and away-from-home
-  nights. Without the pair rows it is a network flow, whose LP optimum is integral; the pair
-  rows can make it fractional, so the solution is rounded (``x > 0.5``) and repaired greedily
-  (a booking that would break a hard rule is dropped), and both counts are reported.
+  nights. Every eligible house is too many columns at region scale (5.5 million at five times
+  Bergen), and the instance's 3 candidate houses fall 12-16% short of the max-flow bound there,
+  so the LP is solved by column generation: it starts from the candidate houses and the houses
+  the FCFS pass below uses (a crash start), then adds, per child, the houses whose nights have a
+  negative reduced cost until none has (``lp_priced_out``): the optimum of the LP over every
+  eligible house. Without the pair rows it is a network flow, whose LP optimum is integral;
+  the pair rows can make it fractional, so the solution is rounded (``x > 0.5``) and repaired
+  greedily (a booking that would break a hard rule is dropped); both counts are reported.
   The LP knows nothing of stay shapes, patterns (beyond the nights the instance offers), wishes
   or fair shares: that is the point of the comparison.
 
@@ -31,6 +37,7 @@ Both work on an `allocator.instance.Instance` (`build_instance`) and return plan
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from collections import defaultdict
@@ -44,6 +51,8 @@ from allocator.instance import ChildData, HouseIdx, Instance, NightIdx
 from models.inputs import Pattern
 
 Key = tuple[int, int, NightIdx]
+
+log = logging.getLogger(__name__)
 
 #: Tiny costs (a night is worth 1) so that among plans with the most nights the LP prefers
 #: full-fit houses and the home house, as a coordinator would.
@@ -351,7 +360,9 @@ class _FlowLp:
 
     def run(self, time_limit: float | None) -> str:
         if time_limit is not None:
-            self.h.setOptionValue("time_limit", max(1.0, float(time_limit)))
+            # HiGHS's run clock keeps counting over the object's runs.
+            limit = self.h.getRunTime() + max(1.0, float(time_limit))
+            self.h.setOptionValue("time_limit", limit)
         self.h.run()
         return str(self.h.modelStatusToString(self.h.getModelStatus()))
 
@@ -383,9 +394,14 @@ def lp_plan(
         threads=threads,
         solver=solver,
     )
-    lp.add_blocks(
-        [(c, h) for c in lp.nights for h in _houses_of(inst.children[c], use_eligible=False)]
-    )
+    # A crash start: the candidate houses and the houses first come, first served uses (it
+    # looks at every eligible house), so that few houses are left to price in.
+    seed_blocks = {
+        (c, h) for c in lp.nights for h in _houses_of(inst.children[c], use_eligible=False)
+    }
+    if pricing:
+        seed_blocks |= {(c, h) for c, h, _n in fcfs_plan(inst).plan if c in lp.nights}
+    lp.add_blocks(sorted(seed_blocks))
     built = time.monotonic()
     rounds = 0
     best: np.ndarray | None = None  # the last optimal LP's values (a later round may time out)
@@ -397,6 +413,13 @@ def lp_plan(
         if status != "Optimal":
             break
         best = np.asarray(lp.h.getSolution().col_value, dtype=float)
+        log.info(
+            "LP round %d: %.1f nights, %d columns, %.1f s",
+            rounds,
+            float(np.clip(best, 0.0, 1.0).sum()),
+            lp.n_cols,
+            time.monotonic() - started,
+        )
         if not pricing:
             break
         blocks = lp.price()

@@ -69,7 +69,7 @@ def selected(case: str, method: str, only: set[str]) -> bool:
 
 
 def append(row: dict[str, object]) -> None:
-    """Append a row; when its columns differ from the file's, rewrite the file with the union
+    """Append a row; when it has columns the file lacks, rewrite the file with the union
     (older rows get empty cells) so that no column is lost."""
     fields = list(row)
     old_rows: list[dict[str, str]] = []
@@ -77,11 +77,11 @@ def append(row: dict[str, object]) -> None:
         with RESULTS.open() as fh:
             reader = csv.DictReader(fh)
             old_fields = list(reader.fieldnames or [])
-            if old_fields != fields:
+            if not set(fields) <= set(old_fields):
                 old_rows = list(reader)
-        if old_fields == fields:
+        if set(fields) <= set(old_fields):
             with RESULTS.open("a", newline="") as fh:
-                csv.DictWriter(fh, fieldnames=fields).writerow(row)
+                csv.DictWriter(fh, fieldnames=old_fields, restval="").writerow(row)
             return
         fields = old_fields + [k for k in fields if k not in old_fields]
     tmp = RESULTS.with_suffix(".tmp")
