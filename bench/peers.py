@@ -411,6 +411,10 @@ def lp_plan(
         status = lp.run(left)
         rounds += 1
         if status != "Optimal":
+            solution = lp.h.getSolution()
+            if best is None and solution.value_valid:
+                # Out of time in the first round: the values so far, made valid by the repair.
+                best = np.asarray(solution.col_value, dtype=float)
             break
         best = np.asarray(lp.h.getSolution().col_value, dtype=float)
         log.info(

@@ -35,7 +35,7 @@ CASES: list[tuple[str, str, list[int], float]] = [
     ("region5", "lp", [1], 600.0),
     ("region5", "fcfs", [1], 600.0),
     ("region10", "cpsat", [1], 600.0),
-    ("region10", "lp", [1], 1200.0),
+    ("region10", "lp", [1], 1800.0),
     ("region10", "fcfs", [1], 600.0),
 ]
 
