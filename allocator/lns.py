@@ -13,7 +13,7 @@ Every step keeps every hard rule, the nights given and the worst child's share.
 from __future__ import annotations
 
 import random
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -235,6 +235,7 @@ def improve(run: DecomposedRun, groups: Sequence[Group], seed: int) -> LnsStats:
     todo = [g for g in groups if g.candidates and len(g.children) > 1]
     stale: dict[str, int] = defaultdict(int)
     objective = sum(evaluate_terms(run.inst, run.weights, run.plan).values())
+    worst_share = run.inst.worst_share(Counter(c for c, _h, _n in run.plan))
     turn = 0
     while todo and not run.interrupt.requested:
         left = run.left()
@@ -285,7 +286,15 @@ def improve(run: DecomposedRun, groups: Sequence[Group], seed: int) -> LnsStats:
         before = sum(evaluate_terms(sub.instance, run.weights, start).values())
         after = sum(result.term_values.values())
         if after < before:
+            kept = set(run.plan)
             run.take_result(sub, result)
+            # A sub-problem holds its own worst share against its children's reachable nights
+            # there, which can be fewer than in the round: a step must not lower the round's.
+            worst = run.inst.worst_share(Counter(c for c, _h, _n in run.plan))
+            if worst < worst_share:
+                run.plan = kept
+                continue
+            worst_share = worst
             stats.improved += 1
             stats.gain += before - after
             objective -= before - after

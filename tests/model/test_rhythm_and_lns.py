@@ -8,6 +8,7 @@ independent checker.
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 
 from conftest import solve_checked
 from factories import MONDAY, child, house, round_input
@@ -65,6 +66,7 @@ def test_search_keeps_the_plan_valid_and_never_worse():
     run.plan = greedy_plan(inst)
     before = sum(evaluate_terms(inst, weights, run.plan).values())
     nights_before = len(run.plan)
+    worst_before = inst.worst_share(Counter(c for c, _h, _n in run.plan))
     groups = house_groups(inst, {c: h for c, h, _n in run.plan})
     stats = improve(run, groups, seed=3)
     after = sum(evaluate_terms(inst, weights, run.plan).values())
@@ -72,6 +74,7 @@ def test_search_keeps_the_plan_valid_and_never_worse():
     assert stats.improved > 0
     assert after < before
     assert len(run.plan) >= nights_before
+    assert inst.worst_share(Counter(c for c, _h, _n in run.plan)) >= worst_before
     assert check_plan(inp, bookings_of(inst, run.plan)) == []
 
 
