@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from allocator.commands.console import err, out
+from allocator.commands.console import err, out, refuse_unchecked
 from allocator.commands.console import fail_input as _fail_input
 from allocator.io.errors import InputError
 
@@ -120,19 +120,7 @@ def plan(
     balances = _balances(db)
     outcome = plan_round(inp, params, _Throttled(), previous=previous, balances=balances)
     result = outcome.result
-    if not result.status.has_plan:
-        reason = "; ".join(result.conflicts) or f"solver status {result.status}"
-        err.print(f"[red]No plan:[/red] {reason}", highlight=False)
-        raise typer.Exit(EXIT_NO_PLAN)
-    if outcome.violations:
-        # Never hand out a plan that breaks a hard rule: nothing is written.
-        err.print(
-            f"[red]No plan written: the checker found {len(outcome.violations)} rule"
-            " violation(s) in the solver's plan (a bug; please report it).[/red]"
-        )
-        for v in outcome.violations[:20]:
-            err.print(f"  {v.rule}: {v.message}", highlight=False)
-        raise typer.Exit(EXIT_NO_PLAN)
+    refuse_unchecked(outcome)
     write_plan(inp, outcome, params, out_dir)
     if outcome.figures is not None:
         out.print(format_figures(outcome.figures), highlight=False)

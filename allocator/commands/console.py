@@ -6,10 +6,15 @@ a bad option says which and exits 2. Never a traceback.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
 from rich.console import Console
 
 from allocator.io.errors import InputError
+
+if TYPE_CHECKING:
+    from allocator.pipeline import RoundOutcome
 
 err = Console(stderr=True, soft_wrap=True)
 out = Console(soft_wrap=True)
@@ -30,3 +35,21 @@ def bad_option(text: str) -> typer.Exit:
     """Print what is wrong with an option; the caller raises the returned exit (code 2)."""
     err.print(f"[red]Bad option:[/red] {text}", highlight=False)
     return typer.Exit(EXIT_BAD_INPUT)
+
+
+def refuse_unchecked(outcome: RoundOutcome, no_plan: str = "No plan") -> None:
+    """Exit 1 when the solve found no plan (with its reason) or when the independent checker
+    found a broken hard rule in it: such a plan is never written."""
+    result = outcome.result
+    if not result.status.has_plan:
+        reason = "; ".join(result.conflicts) or f"solver status {result.status}"
+        err.print(f"[red]{no_plan}:[/red] {reason}", highlight=False)
+        raise typer.Exit(EXIT_NO_PLAN)
+    if outcome.violations:
+        err.print(
+            f"[red]No plan written: the checker found {len(outcome.violations)} rule"
+            " violation(s) in the solver's plan (a bug; please report it).[/red]"
+        )
+        for v in outcome.violations[:20]:
+            err.print(f"  {v.rule}: {v.message}", highlight=False)
+        raise typer.Exit(EXIT_NO_PLAN)

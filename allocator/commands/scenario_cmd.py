@@ -16,7 +16,7 @@ import typer
 from rich.table import Table
 
 from allocator.commands.console import bad_option as _bad_option
-from allocator.commands.console import err, out
+from allocator.commands.console import err, out, refuse_unchecked
 from allocator.commands.console import fail_input as _fail_input
 from allocator.io.errors import InputError
 
@@ -163,19 +163,7 @@ def run(
         on_base_progress=_Throttled("base"),
     )
     outcome, row, base_row = comparison.scenario, comparison.scenario_row, comparison.base_row
-    result = outcome.result
-    if not result.status.has_plan:
-        reason = "; ".join(result.conflicts) or f"solver status {result.status}"
-        err.print(f"[red]No plan for the scenario:[/red] {reason}", highlight=False)
-        raise typer.Exit(EXIT_NO_PLAN)
-    if outcome.violations:
-        err.print(
-            f"[red]No plan written: the checker found {len(outcome.violations)} rule"
-            " violation(s) in the solver's plan (a bug; please report it).[/red]"
-        )
-        for v in outcome.violations[:20]:
-            err.print(f"  {v.rule}: {v.message}", highlight=False)
-        raise typer.Exit(EXIT_NO_PLAN)
+    refuse_unchecked(outcome, "No plan for the scenario")
     if base and base_row.get("status") not in ("OPTIMAL", "FEASIBLE"):
         err.print(
             f"[yellow]warning:[/yellow] the base has no checked plan ({base_row.get('status')});"
