@@ -123,6 +123,41 @@ def _find_stay(
     return None
 
 
+def _stay_around(mine: dict[NightIdx, HouseIdx], n: NightIdx) -> list[NightIdx]:
+    """The child's booked nights that make one stay with night ``n`` (``n`` itself
+    included), in the house of the neighbouring nights."""
+    nights = [n]
+    for step in (-1, 1):
+        m = n + step
+        while m in mine:
+            nights.append(m)
+            m += step
+    return sorted(nights)
+
+
+def _extend_stay(state: _State, child: ChildData, strict: bool) -> bool:
+    """Add one night to the end or start of one of the child's stays, when the stay stays
+    within the pattern's longest stay; "few single-night stays" (issue 5): a last night of a
+    grant is better as a longer stay than as a stay of its own."""
+    inst = state.inst
+    mine = state.booked[child.idx]
+    available = {n for n in child.available if child.offered(n)}
+    for n in sorted(available - set(mine)):
+        houses = {mine[m] for m in (n - 1, n + 1) if m in mine}
+        if len(houses) != 1:
+            continue
+        (h,) = houses
+        stay = _stay_around(mine, n)
+        if len(stay) > child.max_stay or any(mine.get(m, h) != h for m in stay if m != n):
+            continue
+        if strict and not _fits_pattern(inst, child, stay):
+            continue
+        if state.budget[h] >= 1 and state.house_free(child.idx, h, n):
+            state.book(child.idx, h, [n])
+            return True
+    return False
+
+
 def _next_stay(state: _State, child: ChildData, stays_so_far: int) -> bool:
     """Book the child's next stay; False when nothing fits any more."""
     n_nights = state.inst.n_nights
@@ -135,6 +170,8 @@ def _next_stay(state: _State, child: ChildData, stays_so_far: int) -> bool:
     ideal = min(n_nights - 1, int(offset + stays_so_far * spacing))
     for strict in (True, False):
         for length in range(min(preferred, need), 0, -1):
+            if length == 1 and _extend_stay(state, child, strict):
+                return True
             found = _find_stay(state, child, length, ideal, strict)
             if found is not None:
                 state.book(child.idx, found[0], found[1])

@@ -204,6 +204,29 @@ def _meets(inst: Instance, plan: set[Key], floor: tuple[int, int | None]) -> boo
     return worst is None or inst.worst_share(Counter(c for c, _h, _n in plan)) >= worst
 
 
+def _stage2_start(
+    inst: Instance,
+    weights: ObjectiveWeights,
+    floor: tuple[int, int | None],
+    stage1_plan: set[Key],
+    *earlier: set[Key] | None,
+) -> set[Key]:
+    """Stage 2's starting plan: of stage 1's plan and the earlier plans (the greedy hint, a
+    polish pass's or ``--keep``'s plan) that still hold stage 1's level, the one the full
+    objective likes best. Stage 1 looks at nights only, so its plan is often scattered where a
+    greedy plan one night short of it is made of whole stays: a house of 43 children in a
+    region five times Bergen kept 61 single nights from stage 1's plan after 2.5 s of stage 2,
+    31 from the greedy plan."""
+    best, best_cost = stage1_plan, sum(evaluate_terms(inst, weights, stage1_plan).values())
+    for plan in earlier:
+        if plan is None or plan is best or not _meets(inst, plan, floor):
+            continue
+        cost = sum(evaluate_terms(inst, weights, plan).values())
+        if cost < best_cost:
+            best, best_cost = set(plan), cost
+    return best
+
+
 def solve_monolithic(
     inst: Instance,
     weights: ObjectiveWeights,
@@ -292,14 +315,12 @@ def solve_monolithic(
                         conflicts=reason,
                     )
                 break
+            stage1_start = plan
             plan = _plan_of(rm, solver)
             final_solver = solver
             if stage == 1:
                 floor = _hold_stage1_level(rm, solver, weights.fulfilment_tolerance_permille)
-                if start_plan is not None and _meets(inst, start_plan, floor):
-                    # A good earlier plan (a polish pass, or --keep) still holds stage 1's
-                    # level: stage 2 starts from it rather than from stage 1's unshaped plan.
-                    plan = set(start_plan)
+                plan = _stage2_start(inst, weights, floor, plan, stage1_start, start_plan)
 
     if final_solver is None:
         # No solution in time: the starting plan keeps every hard rule, so it is the answer.

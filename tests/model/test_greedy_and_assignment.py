@@ -1,0 +1,73 @@
+"""The starting points of the decomposed method: the greedy plan's stays and the house
+assignment's moves and swaps."""
+
+from __future__ import annotations
+
+import itertools
+
+from factories import child, house, round_input
+
+from allocator.assign import _describe, _LocalSearch, penalty
+from allocator.check import check_plan
+from allocator.hint import greedy_plan
+from allocator.instance import build_instance
+from allocator.solve import bookings_of
+
+
+def _stays(nights: list[int]) -> list[list[int]]:
+    stays: list[list[int]] = []
+    for n in sorted(nights):
+        if stays and stays[-1][-1] == n - 1:
+            stays[-1].append(n)
+        else:
+            stays.append([n])
+    return stays
+
+
+def test_greedy_lengthens_a_stay_rather_than_booking_a_single_night():
+    # Five nights for a family with no pattern: a stay of four (the usual stay) and the last
+    # night on its own would be a single-night stay; one stay of five is within the longest
+    # stay (seven) and is what a coordinator would book.
+    inp = round_input([house("h1", places=1)], [child("A0001", 5)])
+    inst = build_instance(inp)
+    plan = greedy_plan(inst)
+    assert check_plan(inp, bookings_of(inst, plan)) == []
+    stays = _stays([n for _c, _h, n in plan])
+    assert [len(s) for s in stays] == [5]
+
+
+def test_greedy_never_lengthens_a_weekend_stay_beyond_three_nights():
+    # A weekend family granted 4 nights over two weekends: two stays, none longer than three.
+    inp = round_input([house("h1", places=1)], [child("A0001", 4, pattern="weekend")], nights=14)
+    inst = build_instance(inp)
+    plan = greedy_plan(inst)
+    assert check_plan(inp, bookings_of(inst, plan)) == []
+    assert len(plan) == 4
+    assert all(len(s) <= 3 for s in _stays([n for _c, _h, n in plan]))
+
+
+def test_moves_and_swaps_reach_the_best_assignment_of_a_small_round():
+    # h1 takes categories 2 and 3, h2 only 2. B and D (category 3) must share h1, so A and C
+    # (category 2, all four in h1 at the start) must make room: the start overloads h1.
+    inp = round_input(
+        [house("h1", places=1), house("h2", places=1, categories="2")],
+        [
+            child("A0001", 4),
+            child("B0002", 4, category="3"),
+            child("C0003", 4),
+            child("D0004", 4, category="3"),
+        ],
+        nights=14,
+    )
+    inst = build_instance(inp)
+    m = _describe(inst)
+    h1, h2 = (h.idx for h in inst.houses)
+    start = {c.idx: h1 for c in inst.children}
+    found = _LocalSearch(m, start).run(deadline=float("inf"))
+    options = [[h for (c2, h) in m.choices if c2 == c.idx] for c in inst.children]
+    best = min(
+        penalty(m, dict(zip([c.idx for c in inst.children], pick, strict=True)))
+        for pick in itertools.product(*options)
+    )
+    assert penalty(m, found) == best < penalty(m, start)
+    assert any(h == h2 for h in found.values())
