@@ -117,8 +117,8 @@ class DecomposedRun:
         """Re-solve ``children`` with everyone else's nights fixed, from their current nights
         (``from_current``; ``filled``: with stays added where there is room, see
         `allocator.hint.fill_shortfall`) or from ``start_plan`` (in the sub-problem's
-        indices). ``quiet`` (a neighbourhood search step) keeps the step's solutions out of the progress lines and the
-        trace."""
+        indices). ``quiet`` (a neighbourhood search step) keeps the step's solutions out of
+        the progress lines and the trace."""
         sub = sub_instance(self.inst, children, self.plan, candidates or None, window)
         start = start_plan
         if from_current:
@@ -286,9 +286,9 @@ def _mop_up(run: DecomposedRun, assignment: dict[ChildIdx, HouseIdx]) -> None:
         for c in short
         if c in assignment
     }
-    # Half of what is left, at most MOP_UP_MAX_SECONDS: the polish needs time too. The start is the current plan filled
-    # greedily, so that stage 2 shapes stays from whole stays when that plan holds stage 1's
-    # level.
+    # Half of what is left, at most MOP_UP_MAX_SECONDS: the polish needs time too. The start
+    # is the current plan filled greedily, so that stage 2 shapes stays from whole stays when
+    # that plan holds stage 1's level.
     sub, result, _ = run.solve(
         short,
         candidates,
