@@ -34,8 +34,8 @@ class ObjectiveWeights(BaseModel):
     see `allocator.rhythm`)."""
     house_used: int = Field(default=80, ge=0, le=1_000_000)
     away_from_home_night: int = Field(default=2, ge=0, le=1_000_000)
-    wish_night: int = Field(default=8, ge=0, le=1_000_000)
-    wish_met: int = Field(default=40, ge=0, le=1_000_000)
+    wish_night: int = Field(default=16, ge=0, le=1_000_000)
+    wish_met: int = Field(default=120, ge=0, le=1_000_000)
     """Per want-wish met in full (every night of it the child can have), times its weight."""
     avoid_night: int = Field(default=50, ge=0, le=1_000_000)
     conditional_night: int = Field(default=3, ge=0, le=1_000_000)

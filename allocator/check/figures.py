@@ -157,9 +157,12 @@ class Figures:
     house_switch_share: float = 0.0
     """Children booked in more than one house / children with any booking."""
     want_wishes_allowed: int = 0
-    """Want wishes the hard rules allow: every night of the range available to the child and
-    the range no longer than its grant."""
+    """Want wishes the rules allow: every night of the range available to the child, the range
+    no longer than its grant nor than the longest stay its pattern allows (rule S1)."""
     want_wishes_allowed_met: int = 0
+    want_wishes_longer_than_stay: int = 0
+    """Want wishes that fit the grant and the child's free nights but are longer than the
+    longest stay its pattern allows (rule S1): not counted as allowed."""
     families_fair_share: int = 0
     """Families (grant > 0, not barnebolig) measured for fair shares of high-demand nights."""
     fair_share_within_tolerance: float = 1.0
@@ -344,9 +347,15 @@ def booked_by_child(bookings: Sequence[Booking]) -> dict[str, set[dt.date]]:
     return nights
 
 
+#: Rule S1_MAX_STAY's longest stay per pattern, from the rule text ("weekend 3 nights, weekdays
+#: 5, week and any 7"), written here apart from the model.
+LONGEST_STAY: dict[str, int] = {"weekend": 3, "weekdays": 5, "week": 7, "any": 7}
+
+
 def _wishes_allowed(inp: RoundInput, booked: dict[str, set[dt.date]]) -> dict[str, int]:
-    """Want wishes whose whole range the child may be in respite, and how many were met."""
-    allowed = met = 0
+    """Want wishes whose whole range the child may be in respite as one stay, and how many were
+    met; wishes longer than the pattern's longest stay are counted apart."""
+    allowed = met = too_long = 0
     for wish in inp.wishes:
         if wish.kind.value != "want" or not inp.has_child(wish.child_id):
             continue
@@ -355,10 +364,17 @@ def _wishes_allowed(inp: RoundInput, booked: dict[str, set[dt.date]]) -> dict[st
         nights = wish.nights()
         if not all(n in free for n in nights) or len(nights) > child.granted_nights:
             continue
+        if child.level != 6 and len(nights) > LONGEST_STAY[str(child.pattern)]:
+            too_long += 1
+            continue
         allowed += 1
         if all(n in booked.get(wish.child_id, set()) for n in nights):
             met += 1
-    return {"want_wishes_allowed": allowed, "want_wishes_allowed_met": met}
+    return {
+        "want_wishes_allowed": allowed,
+        "want_wishes_allowed_met": met,
+        "want_wishes_longer_than_stay": too_long,
+    }
 
 
 def _fair_share_figures(inp: RoundInput, bookings: Sequence[Booking]) -> dict[str, Any]:
@@ -444,7 +460,8 @@ def format_figures(f: Figures) -> str:
         ),
         (
             "Want wishes the rules allow, met",
-            f"{f.want_wishes_allowed_met} of {f.want_wishes_allowed}",
+            f"{f.want_wishes_allowed_met} of {f.want_wishes_allowed}"
+            f" ({f.want_wishes_longer_than_stay} longer than the pattern's longest stay)",
         ),
         (
             "Families in a steady rhythm",

@@ -165,3 +165,18 @@ def test_to_dict_is_json_and_text_is_readable(tiny: type[Tiny]) -> None:
     assert "Single-night stays" in text and "2 (40.0 %)" in text
     assert "Want wishes met" in text and "1 of 3 (3 of 5 nights)" in text
     assert "H3" in text.splitlines()[-1]
+
+
+def test_a_wish_longer_than_the_longest_stay_is_not_counted_as_allowed(tiny: type[Tiny]) -> None:
+    # A weekend family may stay at most 3 nights in a row (rule S1): its 4-night wish cannot be
+    # met as asked, so it is counted apart; its 3-night wish counts (and is met).
+    inp = tiny.round(
+        children=[tiny.child("B0001", granted_nights=7, pattern="weekend")],
+        wishes=[tiny.wish("B0001", 4, 7), tiny.wish("B0001", 7, 9)],
+    )
+    plan = tiny.book("B0001", "H1", 7, 8, 9)
+    assert check_plan(inp, plan) == []
+    figures = compute_figures(inp, plan)
+    assert (figures.want_wishes_allowed, figures.want_wishes_allowed_met) == (1, 1)
+    assert figures.want_wishes_longer_than_stay == 1
+    assert (figures.want_wishes, figures.want_wishes_met) == (2, 1)

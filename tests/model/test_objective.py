@@ -100,16 +100,17 @@ def test_same_seed_one_worker_gives_the_same_plan():
 def test_weekends_are_shared_in_proportion_to_nights():
     # One place, two weeks (4 Friday/Saturday nights), every night given: A 10 nights, B 4.
     # Proportional weekend shares are 10 × 4/14 ≈ 2.9 and 4 × 4/14 ≈ 1.1. B wishes for the
-    # Monday–Thursday of week two (worth 4 × 8 + 40 = 72), which would leave it no weekend
-    # night: 1.1 below its share is beyond the ±1 tolerance and costs one night at 100. So the
-    # fair plan gives B a weekend night and its wish goes; without the term B gets its wish.
+    # Monday–Thursday of week two (worth 4 × 8 + 40 = 72 at these wish weights), which would
+    # leave it no weekend night: 1.1 below its share is beyond the ±1 tolerance and costs one
+    # night at 100. So the fair plan gives B a weekend night and its wish goes; without the
+    # term B gets its wish.
     def plan(share_weight: int) -> dict[str, dict[str, int]]:
         inp = round_input(
             [house(places=1)],
             [child("A0001", 10), child("B0002", 4)],
             nights=14,
             wishes=[wish("B0002", day(7), day(10))],
-            weights=ObjectiveWeights(share_deviation_night=share_weight),
+            weights=ObjectiveWeights(share_deviation_night=share_weight, wish_night=8, wish_met=40),
         )
         result = solve_checked(inp)
         assert len(result.bookings) == 14
