@@ -44,6 +44,10 @@ class _Limit:
     weighted: list[tuple[int, Choice]]
     tiers: list[tuple[int, int]]
 
+    def cost(self, load: int) -> int:
+        """The penalty of ``load``: each tier's cost per unit above its cap."""
+        return sum(cost * max(0, load - cap) for cap, cost in self.tiers)
+
 
 @dataclass
 class _AssignmentModel:
@@ -154,16 +158,14 @@ class _LocalSearch:
         for c, h in self.assignment.items():
             self.members.setdefault(h, set()).add(c)
 
-    def _limit_cost(self, i: int, load: int) -> int:
-        return sum(cost * max(0, load - cap) for cap, cost in self.m.limits[i].tiers)
-
     def _shift(self, key: Choice, sign: int) -> int:
         """Add (+1) or take away (−1) choice ``key`` and return the change in penalty."""
         delta = sign * self.m.choices[key]
         for i, weight in self.limits_of.get(key, ()):
-            before = self._limit_cost(i, self.load[i])
+            limit = self.m.limits[i]
+            before = limit.cost(self.load[i])
             self.load[i] += sign * weight
-            delta += self._limit_cost(i, self.load[i]) - before
+            delta += limit.cost(self.load[i]) - before
         return delta
 
     def _move(self, c: ChildIdx, h: HouseIdx) -> int:
@@ -178,7 +180,7 @@ class _LocalSearch:
         """Houses in a limit with a cost, fullest first."""
         houses: dict[HouseIdx, int] = {}
         for i, limit in enumerate(self.m.limits):
-            cost = self._limit_cost(i, self.load[i])
+            cost = limit.cost(self.load[i])
             if cost:
                 for _w, (c, h) in limit.weighted:
                     if self.assignment.get(c) == h:
@@ -228,8 +230,7 @@ def penalty(m: _AssignmentModel, assignment: dict[ChildIdx, HouseIdx]) -> int:
     """The assignment model's objective for ``assignment``."""
     total = sum(cost for (c, h), cost in m.choices.items() if assignment.get(c) == h)
     for limit in m.limits:
-        load = sum(w for w, (c, h) in limit.weighted if assignment.get(c) == h)
-        total += sum(cost * max(0, load - cap) for cap, cost in limit.tiers)
+        total += limit.cost(sum(w for w, (c, h) in limit.weighted if assignment.get(c) == h))
     return total
 
 

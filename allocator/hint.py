@@ -124,8 +124,8 @@ def _find_stay(
 
 
 def _stay_around(mine: dict[NightIdx, HouseIdx], n: NightIdx) -> list[NightIdx]:
-    """The child's booked nights that make one stay with night ``n`` (``n`` itself
-    included), in the house of the neighbouring nights."""
+    """The child's booked nights that would make one run of nights with night ``n`` (``n``
+    itself included), whatever their house."""
     nights = [n]
     for step in (-1, 1):
         m = n + step

@@ -12,16 +12,7 @@ from allocator.check import check_plan
 from allocator.hint import greedy_plan
 from allocator.instance import build_instance
 from allocator.solve import bookings_of
-
-
-def _stays(nights: list[int]) -> list[list[int]]:
-    stays: list[list[int]] = []
-    for n in sorted(nights):
-        if stays and stays[-1][-1] == n - 1:
-            stays[-1].append(n)
-        else:
-            stays.append([n])
-    return stays
+from models.outputs import stays_from_bookings
 
 
 def test_greedy_lengthens_a_stay_rather_than_booking_a_single_night():
@@ -30,20 +21,19 @@ def test_greedy_lengthens_a_stay_rather_than_booking_a_single_night():
     # stay (seven) and is what a coordinator would book.
     inp = round_input([house("h1", places=1)], [child("A0001", 5)])
     inst = build_instance(inp)
-    plan = greedy_plan(inst)
-    assert check_plan(inp, bookings_of(inst, plan)) == []
-    stays = _stays([n for _c, _h, n in plan])
-    assert [len(s) for s in stays] == [5]
+    bookings = bookings_of(inst, greedy_plan(inst))
+    assert check_plan(inp, bookings) == []
+    assert [s.nights for s in stays_from_bookings(bookings)] == [5]
 
 
 def test_greedy_never_lengthens_a_weekend_stay_beyond_three_nights():
     # A weekend family granted 4 nights over two weekends: two stays, none longer than three.
     inp = round_input([house("h1", places=1)], [child("A0001", 4, pattern="weekend")], nights=14)
     inst = build_instance(inp)
-    plan = greedy_plan(inst)
-    assert check_plan(inp, bookings_of(inst, plan)) == []
-    assert len(plan) == 4
-    assert all(len(s) <= 3 for s in _stays([n for _c, _h, n in plan]))
+    bookings = bookings_of(inst, greedy_plan(inst))
+    assert check_plan(inp, bookings) == []
+    assert len(bookings) == 4
+    assert all(s.nights <= 3 for s in stays_from_bookings(bookings))
 
 
 def test_moves_and_swaps_reach_the_best_assignment_of_a_small_round():
