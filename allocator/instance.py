@@ -118,6 +118,11 @@ class Instance:
     def n_nights(self) -> int:
         return len(self.nights)
 
+    @property
+    def night_variables(self) -> int:
+        """How many child-house-night booleans the model of this instance has: its size."""
+        return sum(len(c.available) * len(c.candidates) for c in self.children)
+
     def night_index(self, night: dt.date) -> NightIdx:
         return (night - self.nights[0]).days
 

@@ -10,6 +10,7 @@ stage is skipped and the best plan is kept.
 from __future__ import annotations
 
 import logging
+import math
 import signal
 import threading
 import time
@@ -62,9 +63,22 @@ class SolveParams:
     workers: int = 2
     stage1_share: float = 0.5
     log_search: bool = False
+    stage1_near_start: bool = False
+    """Stage 1 breaks ties towards its starting plan (`_near_start`). The decomposed method's
+    house pass sets it."""
+    stage2_lns_only: bool = False
+    """Stage 2 runs only CP-SAT's neighbourhood workers (``use_lns_only``): on a full house
+    they shape stays far faster than the full-search worker, though they never prove a plan
+    optimal. The decomposed method's house pass sets it."""
     method: str = "auto"
     """``monolithic`` (one model), ``lns`` (the same as ``decomposed``: house by house, a mop-up,
     then a large neighbourhood search) or ``auto`` (by size)."""
+
+
+def _unscaled(value: float, scale: int) -> float:
+    """A stage's own objective from that objective × ``scale`` minus a tie-break in
+    [0, scale) (see `_near_start`)."""
+    return float(math.ceil(value / scale)) if scale > 1 else value
 
 
 class _Progress(cp_model.CpSolverSolutionCallback):
@@ -75,17 +89,18 @@ class _Progress(cp_model.CpSolverSolutionCallback):
         sink: list[ProgressPoint],
         fn: ProgressFn | None,
         label: str = "",
+        scale: int = 1,
     ):
         super().__init__()
         self._stage, self._started, self._sink, self._fn = stage, started, sink, fn
-        self._label = label
+        self._label, self._scale = label, scale
 
     def on_solution_callback(self) -> None:
         point = ProgressPoint(
             stage=self._stage,
             elapsed=time.monotonic() - self._started,
-            objective=self.objective_value,
-            best_bound=self.best_objective_bound,
+            objective=_unscaled(self.objective_value, self._scale),
+            best_bound=_unscaled(self.best_objective_bound, self._scale),
             label=self._label,
         )
         self._sink.append(point)
@@ -170,6 +185,18 @@ def bookings_of(inst: Instance, plan: set[Key]) -> list[Booking]:
         Booking(inst.children[c].child_id, inst.houses[h].house_id, inst.nights[n])
         for c, h, n in plan
     )
+
+
+def _near_start(rm: RoundModel, start: set[Key]) -> tuple[cp_model.LinearExprT, int]:
+    """Stage 1's objective with ties broken towards ``start`` (the greedy plan): of the plans
+    with stage 1's best level it prefers the one that keeps most of ``start``'s nights. Stage 1
+    alone finds its last nights by moving single nights about, so its plan is scattered where
+    the greedy plan, a few nights short of it, is whole stays in the family's pattern. Returns
+    the objective and the factor its stage-1 part is scaled by, larger than the tie-break can
+    ever be, so that the order of plans by stage 1's level is kept."""
+    kept = [var for key, var in rm.variables.night.items() if key in start]
+    scale = len(kept) + 1
+    return scale * rm.stage_objective(1) - cp_model.LinearExpr.sum(kept), scale
 
 
 def _hold_stage1_level(
@@ -281,11 +308,16 @@ def solve_monolithic(
                 break
             if stage == 2:
                 rm.add_stage2_terms(inst, weights)
-            rm.model.minimize(rm.stage_objective(stage))
+            objective, scale = rm.stage_objective(stage), 1
+            if stage == 1 and params.stage1_near_start:
+                objective, scale = _near_start(rm, plan)
+            rm.model.minimize(objective)
             rm.hint(plan, inst)
             solver = _solver(params, budget)
+            if stage == 2 and params.stage2_lns_only:
+                solver.parameters.use_lns_only = True
             interrupt.solver = solver
-            callback = _Progress(stage, started, trace, on_progress, label)
+            callback = _Progress(stage, started, trace, on_progress, label, scale)
             code = _solve_interruptibly(solver, rm.model, callback)
             status = _STATUS[code]
             stages.append(
@@ -293,8 +325,10 @@ def solve_monolithic(
                     stage,
                     f"{label}: {stage_names[stage]}" if label else stage_names[stage],
                     status,
-                    solver.objective_value if status.has_plan else float("nan"),
-                    solver.best_objective_bound if status.has_plan else float("nan"),
+                    _unscaled(solver.objective_value, scale) if status.has_plan else float("nan"),
+                    _unscaled(solver.best_objective_bound, scale)
+                    if status.has_plan
+                    else float("nan"),
                     solver.wall_time,
                 )
             )
@@ -367,8 +401,8 @@ def solve_round(
         inst = with_demand_scale(inst, greedy_plan(inst))
     method = params.method
     if method == "auto":
-        night_variables = sum(len(c.available) * len(c.candidates) for c in inst.children)
-        method = "monolithic" if night_variables <= AUTO_MONOLITHIC_MAX_VARIABLES else "decomposed"
+        small = inst.night_variables <= AUTO_MONOLITHIC_MAX_VARIABLES
+        method = "monolithic" if small else "decomposed"
     if method in ("decomposed", "lns"):
         from allocator.decompose import solve_decomposed
 
