@@ -196,7 +196,8 @@ def _near_start(rm: RoundModel, start: set[Key]) -> tuple[cp_model.LinearExprT, 
     ever be, so that the order of plans by stage 1's level is kept."""
     kept = [var for key, var in rm.variables.night.items() if key in start]
     scale = len(kept) + 1
-    return scale * rm.stage_objective(1) - cp_model.LinearExpr.sum(kept), scale
+    level = cp_model.LinearExpr.weighted_sum([rm.stage_objective(1)], [scale])
+    return level - cp_model.LinearExpr.sum(kept), scale
 
 
 def _hold_stage1_level(
