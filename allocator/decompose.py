@@ -231,7 +231,7 @@ def _house_pass(run: DecomposedRun, groups: list[Group]) -> Result | None:
             limit,
             group.name,
             stage2_only=complete,
-            start_plan=greedy if complete else None,
+            start_plan=greedy,
             full_house=sub.instance.night_variables >= FULL_HOUSE_MIN_VARIABLES,
         )
         if not result.status.has_plan:
