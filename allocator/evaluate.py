@@ -8,19 +8,34 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 
 from allocator.cpsat.variables import Key
-from allocator.instance import Instance, place_open, share_rows
+from allocator.instance import (
+    ChildData,
+    ChildIdx,
+    Instance,
+    NightIdx,
+    ShareRow,
+    place_open,
+    share_rows,
+)
 from models.config import ObjectiveWeights
 from models.inputs import Pattern
 
 
 def evaluate_terms(
-    inst: Instance, weights: ObjectiveWeights, plan: Iterable[Key]
+    inst: Instance,
+    weights: ObjectiveWeights,
+    plan: Iterable[Key],
+    statics: Mapping[ChildIdx, ChildStatic] | None = None,
 ) -> dict[str, int]:
-    """The value of each objective term (penalty, rewards negative) for ``plan``."""
+    """The value of each objective term (penalty, rewards negative) for ``plan``.
+    ``statics`` (`child_static` of each child) saves recomputing them on every call."""
     w = weights
+    if statics is None:
+        statics = {ch.idx: child_static(inst, ch) for ch in inst.children}
     plan_set = set(plan)
     nights: dict[int, set[int]] = defaultdict(set)
     houses: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
@@ -73,15 +88,15 @@ def evaluate_terms(
     for name, (weight, count) in optional.items():
         if weight > 0:
             terms[name] = weight * count
-    gaps = _long_gaps(inst, nights)
+    gaps = _long_gaps(inst, nights, statics)
     if w.long_gap > 0 and gaps is not None:
         terms["long_gaps"] = w.long_gap * gaps
     if any(ch.want_weight or ch.avoid_weight for ch in inst.children):
         terms["wishes"] = wish
-    met = _wishes_met(inst, nights)
+    met = _wishes_met(inst, nights, statics)
     if w.wish_met > 0 and met is not None:
         terms["wishes_met"] = -w.wish_met * met
-    fair = _fair_share_deviation(inst, nights)
+    fair = _fair_share_deviation(inst, nights, statics)
     if w.share_deviation_night > 0 and fair is not None:
         terms["fair_share"] = w.share_deviation_night * fair
     if w.moved_night > 0 and any(ch.previous for ch in inst.children):
@@ -92,46 +107,74 @@ def evaluate_terms(
     return terms
 
 
-def _long_gaps(inst: Instance, nights: dict[int, set[int]]) -> int | None:
-    """Rhythm windows without a night in respite (see `allocator.cpsat.objective.long_gaps`);
-    None when no child has a window the model can fill."""
+@dataclass(frozen=True)
+class ChildStatic:
+    """What a child's terms need that does not depend on the plan: its rhythm windows with a
+    place open, the want-wishes the model can meet, its fair-share rows."""
+
+    windows: tuple[tuple[NightIdx, ...], ...]
+    wishes: tuple[tuple[tuple[NightIdx, ...], int], ...]
+    rows: tuple[ShareRow, ...]
+
+
+def child_static(inst: Instance, child: ChildData) -> ChildStatic:
     from allocator.rhythm import rhythm_windows
 
+    return ChildStatic(
+        windows=tuple(
+            tuple(window)
+            for window in rhythm_windows(child)
+            if any(place_open(child, inst.houses, n) for n in window)
+        ),
+        wishes=tuple(
+            (wish_nights, weight)
+            for wish_nights, weight in child.want_wishes
+            if weight > 0 and all(place_open(child, inst.houses, n) for n in wish_nights)
+        ),
+        rows=tuple(share_rows(inst, child)),
+    )
+
+
+def _long_gaps(
+    inst: Instance, nights: dict[int, set[int]], statics: Mapping[ChildIdx, ChildStatic]
+) -> int | None:
+    """Rhythm windows without a night in respite (see `allocator.cpsat.objective.long_gaps`);
+    None when no child has a window the model can fill."""
     breaks = 0
     measured = False
     for child in inst.children:
-        for window in rhythm_windows(child):
-            if not any(place_open(child, inst.houses, n) for n in window):
-                continue
+        for window in statics[child.idx].windows:
             measured = True
-            if not any(n in nights[child.idx] for n in window):
+            if nights[child.idx].isdisjoint(window):
                 breaks += 1
     return breaks if measured else None
 
 
-def _wishes_met(inst: Instance, nights: dict[int, set[int]]) -> int | None:
+def _wishes_met(
+    inst: Instance, nights: dict[int, set[int]], statics: Mapping[ChildIdx, ChildStatic]
+) -> int | None:
     """Weighted want-wishes met in full, counting only wishes the model can meet (see
     `allocator.cpsat.objective.wishes_met`); None when there is none."""
     total = 0
     measured = False
     for child in inst.children:
-        for wish_nights, weight in child.want_wishes:
-            if weight <= 0 or not all(place_open(child, inst.houses, n) for n in wish_nights):
-                continue
+        for wish_nights, weight in statics[child.idx].wishes:
             measured = True
-            if all(n in nights[child.idx] for n in wish_nights):
+            if nights[child.idx].issuperset(wish_nights):
                 total += weight
     return total if measured else None
 
 
-def _fair_share_deviation(inst: Instance, nights: dict[int, set[int]]) -> int | None:
+def _fair_share_deviation(
+    inst: Instance, nights: dict[int, set[int]], statics: Mapping[ChildIdx, ChildStatic]
+) -> int | None:
     """Nights beyond tolerance by which families stray from their fair share (see
     `allocator.cpsat.objective.fair_share`); None when the term has nothing to measure."""
     total_dev = 0
     measured = False
     for child in inst.children:
         mine = nights[child.idx]
-        for row in share_rows(inst, child):
+        for row in statics[child.idx].rows:
             measured = True
             got = sum(1 for n in row.nights if n in mine)
             total_dev += row.deviation(got, len(mine))

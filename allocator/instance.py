@@ -523,10 +523,13 @@ class ShareRow:
     offset: int
     slack: int
 
+    def gap(self, got: int, allocated: int) -> int:
+        """(got − share) in units of ``per_got``: below 0 when the family is short."""
+        return self.per_got * got - self.per_night * allocated + self.offset
+
     def deviation(self, got: int, allocated: int) -> int:
         """Nights beyond the tolerance by which the family strays from its share."""
-        gap = self.per_got * got - self.per_night * allocated + self.offset
-        excess = abs(gap) - self.slack
+        excess = abs(self.gap(got, allocated)) - self.slack
         return -(-excess // self.per_got) if excess > 0 else 0
 
 

@@ -1,0 +1,236 @@
+"""Night moves and swaps: a fast local search between the CP-SAT steps.
+
+A family's part of the objective (stays, single nights, pattern, rhythm, wishes, fair shares,
+houses) depends on its own nights alone. Moving one of a child's nights to another night in
+the same house, or swapping two nights with another child of that house, keeps the nights each
+child is given and each house's use of every night and of its budget. Such a move is therefore
+judged exactly by the two families' own terms (`allocator.evaluate.evaluate_terms` on each),
+thousands of moves a second where one CP-SAT neighbourhood takes a third of a second.
+
+The search looks where the objective is worst: a child's single-night stays, nights outside
+its pattern and nights beyond its fair share of a high-demand kind, moved next to its other
+stays or onto its wishes or the kinds it is short of. A move is kept only if it lowers the
+objective and keeps every hard rule the model enforces.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+
+from allocator.cpsat.variables import Key
+from allocator.evaluate import ChildStatic, child_static, evaluate_terms
+from allocator.instance import ChildData, ChildIdx, HouseIdx, Instance, NightIdx, share_rows
+from models.config import ObjectiveWeights
+from models.inputs import Pattern
+
+
+@dataclass
+class _State:
+    inst: Instance
+    weights: ObjectiveWeights
+    nights: dict[ChildIdx, dict[NightIdx, HouseIdx]] = field(default_factory=dict)
+    occupants: dict[tuple[HouseIdx, NightIdx], set[ChildIdx]] = field(default_factory=dict)
+    partners: dict[ChildIdx, set[ChildIdx]] = field(default_factory=dict)
+    alone: dict[ChildIdx, Instance] = field(default_factory=dict)
+    statics: dict[ChildIdx, dict[ChildIdx, ChildStatic]] = field(default_factory=dict)
+    cost: dict[ChildIdx, int] = field(default_factory=dict)
+    available: dict[ChildIdx, frozenset[NightIdx]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, inst: Instance, weights: ObjectiveWeights, plan: Iterable[Key]) -> _State:
+        state = cls(inst, weights)
+        state.nights = {ch.idx: {} for ch in inst.children}
+        state.occupants = defaultdict(set)
+        for c, h, n in plan:
+            state.nights[c][n] = h
+            state.occupants[(h, n)].add(c)
+        state.partners = defaultdict(set)
+        for a, b in inst.incompatible:
+            state.partners[a].add(b)
+            state.partners[b].add(a)
+        for ch in inst.children:
+            state.alone[ch.idx] = replace(inst, children=(ch,), incompatible=())
+            state.statics[ch.idx] = {ch.idx: child_static(inst, ch)}
+            state.available[ch.idx] = frozenset(ch.available)
+            state.cost[ch.idx] = state.cost_of(ch.idx, state.nights[ch.idx])
+        return state
+
+    def cost_of(self, c: ChildIdx, nights: dict[NightIdx, HouseIdx]) -> int:
+        """The child's own part of the objective with these nights."""
+        plan = [(c, h, n) for n, h in nights.items()]
+        return sum(evaluate_terms(self.alone[c], self.weights, plan, self.statics[c]).values())
+
+    def plan(self) -> set[Key]:
+        return {(c, h, n) for c, mine in self.nights.items() for n, h in mine.items()}
+
+
+def _can_sleep(
+    state: _State,
+    child: ChildData,
+    nights: dict[NightIdx, HouseIdx],
+    h: HouseIdx,
+    n: NightIdx,
+    leaving: ChildIdx | None,
+) -> bool:
+    """Whether ``child`` may sleep in house ``h`` on night ``n`` given its other ``nights``
+    (rules R1, R2 by its places, R4, R5 incompatible pairs, S1 max stay, S2 one house per
+    stay, R7 forbidden nights); ``leaving`` is the child it swaps with, who frees the place."""
+    inst = state.inst
+    if n in nights or h not in child.candidates or not child.offered(n):
+        return False
+    if inst.houses[h].nightly_capacity[n] <= 0 or (h, n) in child.blocked:
+        return False
+    if n not in state.available[child.idx]:
+        return False
+    others = state.occupants.get((h, n), set()) - {leaving}
+    if others & state.partners.get(child.idx, set()):
+        return False
+    for side in (n - 1, n + 1):
+        if side in nights and nights[side] != h:
+            return False
+    run = 1
+    i = n - 1
+    while i in nights:
+        run += 1
+        i -= 1
+    i = n + 1
+    while i in nights:
+        run += 1
+        i += 1
+    return run <= child.max_stay
+
+
+def _sources(state: _State, child: ChildData) -> list[NightIdx]:
+    """The child's nights worth moving: single-night stays, nights outside its pattern and
+    nights of a kind it has beyond its fair share (never a pinned night)."""
+    mine = state.nights[child.idx]
+    pinned = {n for _h, n in child.pinned}
+    found: set[NightIdx] = set()
+    for n in mine:
+        if n - 1 not in mine and n + 1 not in mine:
+            found.add(n)
+        patterned = child.pattern in (Pattern.WEEKEND, Pattern.WEEKDAYS)
+        if patterned and state.inst.weekend_night[n] != (child.pattern is Pattern.WEEKEND):
+            found.add(n)
+    if state.weights.share_deviation_night > 0:
+        for row in share_rows(state.inst, child):
+            got = [n for n in row.nights if n in mine]
+            over = row.gap(len(got), len(mine)) > 0
+            if over and row.deviation(len(got), len(mine)) > 0:
+                found.update(got)
+    return sorted(found - pinned)
+
+
+def _targets(state: _State, child: ChildData) -> list[NightIdx]:
+    """Nights worth moving to: next to the child's stays, its wishes, and the nights of a kind
+    it is short of."""
+    mine = state.nights[child.idx]
+    found: set[NightIdx] = set()
+    for n in mine:
+        found.update((n - 1, n + 1))
+    found.update(child.want_weight)
+    if state.weights.share_deviation_night > 0:
+        for row in share_rows(state.inst, child):
+            got = sum(1 for n in row.nights if n in mine)
+            short = row.gap(got, len(mine)) < 0
+            if short and row.deviation(got, len(mine)) > 0:
+                found.update(row.nights)
+    return sorted(found - set(mine))
+
+
+def _improve_child(state: _State, child: ChildData) -> bool:
+    """The first move or swap of one of the child's nights that lowers the objective; made.
+    Returns whether one was found."""
+    c = child.idx
+    mine = state.nights[c]
+    children = state.inst.children
+    for n in _sources(state, child):
+        h = mine[n]
+        without = {k: v for k, v in mine.items() if k != n}
+        for m in _targets(state, child):
+            if not 0 <= m < len(state.inst.nights):
+                continue
+            capacity = state.inst.houses[h].nightly_capacity[m]
+            if capacity <= 0:
+                continue
+            here = state.occupants.get((h, m), set())
+            if len(here) < capacity and _can_sleep(state, child, without, h, m, None):
+                moved = {**without, m: h}
+                gain = state.cost[c] - state.cost_of(c, moved)
+                if gain > 0:
+                    _apply(state, c, n, m, h, moved, None)
+                    return True
+                continue
+            for d in sorted(here):
+                other = children[d]
+                theirs = state.nights[d]
+                if other.is_resident or n in theirs or (h, m) in other.pinned:
+                    continue
+                if not _can_sleep(state, child, without, h, m, d):
+                    continue
+                rest = {k: v for k, v in theirs.items() if k != m}
+                if not _can_sleep(state, other, rest, h, n, c):
+                    continue
+                moved = {**without, m: h}
+                swapped = {**rest, n: h}
+                gain = state.cost[c] + state.cost[d] - state.cost_of(c, moved)
+                gain -= state.cost_of(d, swapped)
+                if gain > 0:
+                    _apply(state, c, n, m, h, moved, (d, swapped))
+                    return True
+    return False
+
+
+def _apply(
+    state: _State,
+    c: ChildIdx,
+    n: NightIdx,
+    m: NightIdx,
+    h: HouseIdx,
+    moved: dict[NightIdx, HouseIdx],
+    swap: tuple[ChildIdx, dict[NightIdx, HouseIdx]] | None,
+) -> None:
+    state.occupants[(h, n)].discard(c)
+    state.occupants[(h, m)].add(c)
+    state.nights[c] = moved
+    state.cost[c] = state.cost_of(c, moved)
+    if swap is not None:
+        d, swapped = swap
+        state.occupants[(h, m)].discard(d)
+        state.occupants[(h, n)].add(d)
+        state.nights[d] = swapped
+        state.cost[d] = state.cost_of(d, swapped)
+
+
+def swap_nights(
+    inst: Instance,
+    weights: ObjectiveWeights,
+    plan: Iterable[Key],
+    time_limit: float,
+    stop: Callable[[], bool] = lambda: False,
+) -> set[Key]:
+    """``plan`` improved by single-night moves and two-child swaps inside a house until no
+    move helps, ``time_limit`` seconds have passed or ``stop()`` (CTRL-C). Every child keeps
+    its number of nights and every house its use of each night, so capacity, budgets and the
+    nights given hold."""
+    deadline = time.monotonic() + time_limit
+
+    def out_of_time() -> bool:
+        return time.monotonic() >= deadline or stop()
+
+    state = _State.of(inst, weights, plan)
+    todo = [ch for ch in inst.children if not ch.is_resident and state.nights[ch.idx]]
+    improved = True
+    while improved and not out_of_time():
+        improved = False
+        for child in sorted(todo, key=lambda ch: -state.cost[ch.idx]):
+            if out_of_time():
+                break
+            while _improve_child(state, child):
+                improved = True
+                if out_of_time():
+                    break
+    return state.plan()

@@ -1,0 +1,99 @@
+"""Night moves and swaps (`allocator.swaps`): single nights merged into stays, every hard rule
+kept, each child's nights and each house's use of every night unchanged, never worse."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import Counter
+
+from factories import child, house, round_input
+from hypothesis import given
+from test_pins_and_keep import pin, with_pins
+from test_properties import PROPERTY_SETTINGS, tiny_rounds
+
+from allocator.check import check_plan
+from allocator.cpsat.variables import Key
+from allocator.evaluate import evaluate_terms
+from allocator.hint import greedy_plan
+from allocator.instance import Instance, build_instance
+from allocator.solve import bookings_of
+from allocator.swaps import swap_nights
+from models.round_input import RoundInput
+
+
+def single_nights(plan: set[Key]) -> int:
+    nights: dict[int, set[int]] = {}
+    for c, _h, n in plan:
+        nights.setdefault(c, set()).add(n)
+    return sum(
+        1 for mine in nights.values() for n in mine if n - 1 not in mine and n + 1 not in mine
+    )
+
+
+def objective(inst: Instance, inp: RoundInput, plan: set[Key]) -> int:
+    return sum(evaluate_terms(inst, inp.config.weights, plan).values())
+
+
+def test_two_families_trade_nights_so_neither_has_a_single_night() -> None:
+    # One place, four nights: A on nights 0 and 2, B on 1 and 3: four single-night stays.
+    # No free place, so only a swap helps: the best plan gives each family two nights in a row.
+    inp = round_input([house(places=1)], [child("A0001", 2), child("B0002", 2)], nights=4)
+    inst = build_instance(inp)
+    start = {(0, 0, 0), (0, 0, 2), (1, 0, 1), (1, 0, 3)}
+
+    plan = swap_nights(inst, inp.config.weights, start, time_limit=10)
+
+    assert single_nights(plan) == 0
+    assert check_plan(inp, bookings_of(inst, plan)) == []
+    assert Counter(c for c, _h, _n in plan) == Counter({0: 2, 1: 2})
+
+
+def test_a_single_night_moves_next_to_the_familys_stay_when_a_place_is_free() -> None:
+    inp = round_input([house(places=1)], [child("A0001", 3)], nights=6)
+    inst = build_instance(inp)
+
+    plan = swap_nights(inst, inp.config.weights, {(0, 0, 0), (0, 0, 3), (0, 0, 4)}, 10)
+
+    nights = sorted(n for _c, _h, n in plan)
+    assert len(nights) == 3 and nights[-1] - nights[0] == 2
+
+
+def test_a_pinned_night_never_moves() -> None:
+    inp = with_pins(
+        round_input([house(places=1)], [child("A0001", 3)], nights=6),
+        pin("A0001", "h1", 0, 0, "pin"),
+    )
+    inst = build_instance(inp)
+
+    plan = swap_nights(inst, inp.config.weights, {(0, 0, 0), (0, 0, 3), (0, 0, 4)}, 10)
+
+    assert (0, 0, 0) in plan
+    assert check_plan(inp, bookings_of(inst, plan)) == []
+
+
+@PROPERTY_SETTINGS
+@given(tiny_rounds())
+def test_swaps_keep_every_rule_every_count_and_never_worsen(inp: RoundInput) -> None:
+    inst = build_instance(inp)
+    start = greedy_plan(inst)
+
+    plan = swap_nights(inst, inp.config.weights, start, time_limit=5)
+
+    assert check_plan(inp, bookings_of(inst, plan)) == []
+    assert Counter(c for c, _h, _n in plan) == Counter(c for c, _h, _n in start)
+    assert Counter((h, n) for _c, h, n in plan) == Counter((h, n) for _c, h, n in start)
+    assert objective(inst, inp, plan) <= objective(inst, inp, start)
+
+
+@PROPERTY_SETTINGS
+@given(tiny_rounds())
+def test_swaps_with_fair_shares_weighed_never_worsen(inp: RoundInput) -> None:
+    weights = inp.config.weights.model_copy(update={"share_deviation_night": 60})
+    inp = dataclasses.replace(inp, config=inp.config.model_copy(update={"weights": weights}))
+    inst = build_instance(inp)
+    start = greedy_plan(inst)
+
+    plan = swap_nights(inst, inp.config.weights, start, time_limit=5)
+
+    assert check_plan(inp, bookings_of(inst, plan)) == []
+    assert objective(inst, inp, plan) <= objective(inst, inp, start)
