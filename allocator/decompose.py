@@ -178,23 +178,19 @@ def _local_plan(inst: Instance, sub: SubInstance, result: Result) -> set[Key]:
     }
 
 
-def _house_weights(run: DecomposedRun, groups: list[Group]) -> tuple[dict[str, float], set[Key]]:
+def _house_weights(run: DecomposedRun, groups: list[Group]) -> dict[str, float]:
     """Each group's claim on the house pass's time: its nights, more when its greedy plan falls
     short of them. A house whose children's stays fill it to the last place needs stage 1 to
     find the nights and stage 2 to shape them again; in a region five times Bergen such a
     house had half its stays as single nights after 2 s and 11% after 12 s, where a house
-    with room was done in 2 s. Also returns the groups' greedy plans together (global
-    indices), a first sketch of the round."""
+    with room was done in 2 s."""
     weights = {}
-    sketch: set[Key] = set()
     for group in groups:
         sub = sub_instance(run.inst, group.children, run.plan, group.candidates or None)
         target = sum(c.target for c in sub.instance.children)
-        greedy = greedy_plan(sub.instance)
-        short = max(0, target - len(greedy)) / max(1, target)
+        short = max(0, target - len(greedy_plan(sub.instance))) / max(1, target)
         weights[group.name] = target * min(TIGHT_HOUSE_MAX_WEIGHT, 1 + TIGHT_HOUSE_WEIGHT * short)
-        sketch |= {(sub.to_global[c], h, n) for c, h, n in greedy}
-    return weights, sketch
+    return weights
 
 
 #: A house's weight grows by this factor times the share of its nights its greedy plan misses
@@ -214,15 +210,8 @@ FULL_HOUSE_MIN_VARIABLES = 3_000
 
 def _house_pass(run: DecomposedRun, groups: list[Group]) -> Result | None:
     """Lay each group's nights in its share of the time (see `_house_weights`); a group whose
-    time is gone keeps its greedy plan. Returns a failed result if a group has no plan at all.
-
-    With fair shares weighed, the shares' scales (how many nights of each kind families of
-    one pattern get together, `with_demand_scale`) come from the groups' greedy plans: the
-    calendar alone would hold every family but the weekend families to weekends they cannot
-    get, and each house would chase them instead of the shares the round can give."""
-    weight, sketch = _house_weights(run, groups)
-    if run.weights.share_deviation_night > 0:
-        run.inst = with_demand_scale(run.inst, sketch)
+    time is gone keeps its greedy plan. Returns a failed result if a group has no plan at all."""
+    weight = _house_weights(run, groups)
     weight_left = max(1.0, sum(weight.values()))
     for group in groups:
         left = run.left(HOUSE_PASS_SHARE)
@@ -364,7 +353,15 @@ def solve_decomposed(
     if conflicts:
         return Result(SolveStatus.INFEASIBLE, 0.0, 0.0, 0.0, conflicts=conflicts)
     with catch_ctrl_c() as interrupt:
-        run = DecomposedRun(inst, weights, params, on_progress, interrupt, started)
+        # Fair shares are proportional among families of one pattern, at the level of
+        # nights of each kind the plan gives them together (`with_demand_scale`). Weighed in
+        # the house pass, they must be scaled before there is a plan, and the scale (from a
+        # sketch) sets the level: on Bergen "week" families took 35% more Friday and Saturday
+        # nights from the weekend families, whose weekend share fell from 91% to 84%. So the
+        # houses are laid without them; the moves, swaps and the search then share each kind
+        # out at the level the plan found.
+        first_weights = weights.model_copy(update={"share_deviation_night": 0})
+        run = DecomposedRun(inst, first_weights, params, on_progress, interrupt, started)
         assignment = assign_houses(
             inst,
             time_limit=assignment_seconds(inst, params.time_limit),
@@ -385,6 +382,7 @@ def solve_decomposed(
             )
         _mop_up(run, assignment)
         _fill_shortfall(run)
+        run.weights = weights
         if weights.share_deviation_night > 0:
             run.inst = with_demand_scale(run.inst, run.plan)
         _swap_nights(run)

@@ -72,11 +72,10 @@ def evaluate_terms(
         if ch.home_house is not None:
             away += sum(k for h, k in houses[ch.idx].items() if h != ch.home_house)
         conditional += sum(k for h, k in houses[ch.idx].items() if h in ch.conditional)
-        for n in mine:
-            if w.wish_night > 0:
-                wish -= w.wish_night * ch.want_weight.get(n, 0)
-            if w.avoid_night > 0:
-                wish += w.avoid_night * ch.avoid_weight.get(n, 0)
+        if w.wish_night > 0:
+            wish -= w.wish_night * sum(k for n, k in ch.want_weight.items() if n in mine)
+        if w.avoid_night > 0:
+            wish += w.avoid_night * sum(k for n, k in ch.avoid_weight.items() if n in mine)
     optional = {
         "stays": (w.stay, stays),
         "single_nights": (w.single_night, singles),

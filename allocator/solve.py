@@ -396,10 +396,8 @@ def solve_round(
     on_progress: ProgressFn | None = None,
 ) -> Result:
     """Solve the round with the method in ``params`` (``auto``: by size). When fair shares are
-    weighed, their scales come from a greedy plan (the decomposed method refreshes them from
-    its own plan before the neighbourhood search)."""
-    if weights.share_deviation_night > 0 and inst.demand:
-        inst = with_demand_scale(inst, greedy_plan(inst))
+    weighed, the monolithic model takes their scales from a greedy plan; the decomposed method
+    takes them from its own plan once the houses are laid."""
     method = params.method
     if method == "auto":
         small = inst.night_variables <= AUTO_MONOLITHIC_MAX_VARIABLES
@@ -409,5 +407,7 @@ def solve_round(
 
         return solve_decomposed(inst, weights, params, on_progress)
     if method == "monolithic":
+        if weights.share_deviation_night > 0 and inst.demand:
+            inst = with_demand_scale(inst, greedy_plan(inst))
         return solve_monolithic(inst, weights, params, on_progress)
     raise ValueError(f"unknown method {method!r} (auto, monolithic, lns or decomposed)")

@@ -38,6 +38,8 @@ class _State:
     statics: dict[ChildIdx, dict[ChildIdx, ChildStatic]] = field(default_factory=dict)
     cost: dict[ChildIdx, int] = field(default_factory=dict)
     available: dict[ChildIdx, frozenset[NightIdx]] = field(default_factory=dict)
+    members: dict[HouseIdx, set[ChildIdx]] = field(default_factory=dict)
+    """Children with a night in each house (non-residents): the partners of a stay swap."""
 
     @classmethod
     def of(cls, inst: Instance, weights: ObjectiveWeights, plan: Iterable[Key]) -> _State:
@@ -47,6 +49,8 @@ class _State:
         for c, h, n in plan:
             state.nights[c][n] = h
             state.occupants[(h, n)].add(c)
+            if not inst.children[c].is_resident:
+                state.members.setdefault(h, set()).add(c)
         state.partners = defaultdict(set)
         for a, b in inst.incompatible:
             state.partners[a].add(b)
@@ -161,7 +165,7 @@ def _improve_child(state: _State, child: ChildData) -> bool:
                 moved = {**without, m: h}
                 gain = state.cost[c] - state.cost_of(c, moved)
                 if gain > 0:
-                    _apply(state, c, n, m, h, moved, None)
+                    _apply(state, h, c, [n], [m], moved, None)
                     return True
                 continue
             for d in sorted(here):
@@ -179,30 +183,111 @@ def _improve_child(state: _State, child: ChildData) -> bool:
                 gain = state.cost[c] + state.cost[d] - state.cost_of(c, moved)
                 gain -= state.cost_of(d, swapped)
                 if gain > 0:
-                    _apply(state, c, n, m, h, moved, (d, swapped))
+                    _apply(state, h, c, [n], [m], moved, (d, swapped))
                     return True
     return False
 
 
 def _apply(
     state: _State,
-    c: ChildIdx,
-    n: NightIdx,
-    m: NightIdx,
     h: HouseIdx,
+    c: ChildIdx,
+    given: Iterable[NightIdx],
+    taken: Iterable[NightIdx],
     moved: dict[NightIdx, HouseIdx],
     swap: tuple[ChildIdx, dict[NightIdx, HouseIdx]] | None,
 ) -> None:
-    state.occupants[(h, n)].discard(c)
-    state.occupants[(h, m)].add(c)
+    """Child ``c`` gives up ``given`` and takes ``taken`` in house ``h``; with ``swap`` the
+    other child takes ``given`` and gives up ``taken``."""
+    given, taken = list(given), list(taken)
+    for n in given:
+        state.occupants[(h, n)].discard(c)
+    for m in taken:
+        state.occupants[(h, m)].add(c)
     state.nights[c] = moved
     state.cost[c] = state.cost_of(c, moved)
     if swap is not None:
         d, swapped = swap
-        state.occupants[(h, m)].discard(d)
-        state.occupants[(h, n)].add(d)
+        for m in taken:
+            state.occupants[(h, m)].discard(d)
+        for n in given:
+            state.occupants[(h, n)].add(d)
         state.nights[d] = swapped
         state.cost[d] = state.cost_of(d, swapped)
+
+
+def _stays_in(nights: dict[NightIdx, HouseIdx], h: HouseIdx) -> list[tuple[NightIdx, ...]]:
+    """The child's stays in house ``h``, each as its nights in order."""
+    stays: list[tuple[NightIdx, ...]] = []
+    for n in sorted(nights):
+        if nights[n] != h:
+            continue
+        if stays and stays[-1][-1] == n - 1:
+            stays[-1] = (*stays[-1], n)
+        else:
+            stays.append((n,))
+    return stays
+
+
+def _takes(
+    state: _State,
+    child: ChildData,
+    nights: dict[NightIdx, HouseIdx],
+    h: HouseIdx,
+    block: tuple[NightIdx, ...],
+    leaving: ChildIdx,
+) -> dict[NightIdx, HouseIdx] | None:
+    """``nights`` with ``block`` added in house ``h`` if every night of it is allowed (see
+    `_can_sleep`), else None."""
+    after = dict(nights)
+    for n in block:
+        if not _can_sleep(state, child, after, h, n, leaving):
+            return None
+        after[n] = h
+    return after
+
+
+def _swap_stays(state: _State, child: ChildData) -> bool:
+    """The first exchange of a whole stay of the child for a whole stay of the same length of
+    another child in the same house that lowers the objective; made. Exchanging whole stays
+    keeps both families' stays whole, where a single night's swap would break them: it moves
+    a holiday, a wished week or a weekend from one family to another."""
+    c = child.idx
+    mine = state.nights[c]
+    pinned = {n for _h, n in child.pinned}
+    children = state.inst.children
+    worth_leaving = set(_sources(state, child))
+    worth_taking = set(_targets(state, child)) - {n + 1 for n in mine} - {n - 1 for n in mine}
+    for h in sorted(set(mine.values())):
+        for stay in _stays_in(mine, h):
+            if pinned.intersection(stay):
+                continue
+            leaves_bad = bool(worth_leaving.intersection(stay))
+            without = {k: v for k, v in mine.items() if k not in stay}
+            for d in sorted(state.members.get(h, set()) - {c}):
+                other = children[d]
+                theirs = state.nights[d]
+                their_pins = {n for _h, n in other.pinned}
+                for block in _stays_in(theirs, h):
+                    if len(block) != len(stay) or their_pins.intersection(block):
+                        continue
+                    if not leaves_bad and not worth_taking.intersection(block):
+                        continue
+                    if set(block) & set(mine) or set(stay) & set(theirs):
+                        continue
+                    moved = _takes(state, child, without, h, block, d)
+                    if moved is None:
+                        continue
+                    rest = {k: v for k, v in theirs.items() if k not in block}
+                    swapped = _takes(state, other, rest, h, stay, c)
+                    if swapped is None:
+                        continue
+                    gain = state.cost[c] + state.cost[d] - state.cost_of(c, moved)
+                    gain -= state.cost_of(d, swapped)
+                    if gain > 0:
+                        _apply(state, h, c, stay, block, moved, (d, swapped))
+                        return True
+    return False
 
 
 def swap_nights(
@@ -223,14 +308,21 @@ def swap_nights(
 
     state = _State.of(inst, weights, plan)
     todo = [ch for ch in inst.children if not ch.is_resident and state.nights[ch.idx]]
-    improved = True
-    while improved and not out_of_time():
-        improved = False
-        for child in sorted(todo, key=lambda ch: -state.cost[ch.idx]):
-            if out_of_time():
-                break
-            while _improve_child(state, child):
-                improved = True
+    # Night moves first: they are cheap and settle most single nights before the stay
+    # exchanges, which try many more pairs, look at what is left.
+    for step in (_improve_child, _improve_or_exchange):
+        improved = True
+        while improved and not out_of_time():
+            improved = False
+            for child in sorted(todo, key=lambda ch: -state.cost[ch.idx]):
                 if out_of_time():
                     break
+                while step(state, child):
+                    improved = True
+                    if out_of_time():
+                        break
     return state.plan()
+
+
+def _improve_or_exchange(state: _State, child: ChildData) -> bool:
+    return _improve_child(state, child) or _swap_stays(state, child)

@@ -4,9 +4,10 @@ kept, each child's nights and each house's use of every night unchanged, never w
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from collections import Counter
 
-from factories import child, house, round_input
+from factories import MONDAY, child, house, round_input, wish
 from hypothesis import given
 from test_pins_and_keep import pin, with_pins
 from test_properties import PROPERTY_SETTINGS, tiny_rounds
@@ -46,6 +47,25 @@ def test_two_families_trade_nights_so_neither_has_a_single_night() -> None:
     assert single_nights(plan) == 0
     assert check_plan(inp, bookings_of(inst, plan)) == []
     assert Counter(c for c, _h, _n in plan) == Counter({0: 2, 1: 2})
+
+
+def test_a_family_gets_its_wished_stay_by_exchanging_it_for_its_own() -> None:
+    # One place, four nights: B holds Monday–Tuesday, which A wished for; A holds Wednesday–
+    # Thursday. Moving one night would leave both with single nights; exchanging the stays
+    # meets the wish and keeps both stays whole.
+    inp = round_input(
+        [house(places=1)],
+        [child("A0001", 2), child("B0002", 2)],
+        nights=4,
+        wishes=[wish("A0001", MONDAY, MONDAY + dt.timedelta(days=1))],
+    )
+    inst = build_instance(inp)
+    start = {(0, 0, 2), (0, 0, 3), (1, 0, 0), (1, 0, 1)}
+
+    plan = swap_nights(inst, inp.config.weights, start, time_limit=10)
+
+    assert plan == {(0, 0, 0), (0, 0, 1), (1, 0, 2), (1, 0, 3)}
+    assert check_plan(inp, bookings_of(inst, plan)) == []
 
 
 def test_a_single_night_moves_next_to_the_familys_stay_when_a_place_is_free() -> None:
