@@ -115,6 +115,7 @@ class DecomposedRun:
         start_plan: set[Key] | None = None,
         filled: bool = False,
         full_house: bool = False,
+        sub: SubInstance | None = None,
     ) -> tuple[SubInstance, Result, set[Key] | None]:
         """Re-solve ``children`` with everyone else's nights fixed, from their current nights
         (``from_current``; ``filled``: with stays added where there is room, see
@@ -122,8 +123,10 @@ class DecomposedRun:
         indices). ``quiet`` (a neighbourhood search step) keeps the step's solutions out of
         the progress lines and the trace. ``full_house``: a whole house's model, where stage 1
         breaks ties towards the greedy plan and stage 2 runs CP-SAT's neighbourhood workers
-        only (`SolveParams.stage1_near_start`, `SolveParams.stage2_lns_only`)."""
-        sub = sub_instance(self.inst, children, self.plan, candidates or None, window)
+        only (`SolveParams.stage1_near_start`, `SolveParams.stage2_lns_only`). ``sub``: the
+        sub-instance of these children, when the caller has it already."""
+        if sub is None:
+            sub = sub_instance(self.inst, children, self.plan, candidates or None, window)
         start = start_plan
         if from_current:
             current = self.current_of(sub)
@@ -178,19 +181,45 @@ def _local_plan(inst: Instance, sub: SubInstance, result: Result) -> set[Key]:
     }
 
 
-def _house_weights(run: DecomposedRun, groups: list[Group]) -> dict[str, float]:
+def _house_weights(
+    run: DecomposedRun, groups: list[Group]
+) -> tuple[dict[str, float], dict[str, tuple[SubInstance, set[Key]]]]:
     """Each group's claim on the house pass's time: its nights, more when its greedy plan falls
     short of them. A house whose children's stays fill it to the last place needs stage 1 to
     find the nights and stage 2 to shape them again; in a region five times Bergen such a
     house had half its stays as single nights after 2 s and 11% after 12 s, where a house
-    with room was done in 2 s."""
+    with room was done in 2 s. Also returns each group's sub-instance and greedy plan, for
+    the pass to reuse while no one else has a night in the group's houses."""
     weights = {}
+    prepared = {}
     for group in groups:
         sub = sub_instance(run.inst, group.children, run.plan, group.candidates or None)
+        greedy = greedy_plan(sub.instance)
         target = sum(c.target for c in sub.instance.children)
-        short = max(0, target - len(greedy_plan(sub.instance))) / max(1, target)
+        short = max(0, target - len(greedy)) / max(1, target)
         weights[group.name] = target * min(TIGHT_HOUSE_MAX_WEIGHT, 1 + TIGHT_HOUSE_WEIGHT * short)
-    return weights
+        prepared[group.name] = (sub, greedy)
+    return weights, prepared
+
+
+def _group_houses(inst: Instance, group: Group) -> set[HouseIdx]:
+    """The houses a group's children may use (every barnebolig for the residents)."""
+    if not group.candidates:
+        return {h.idx for h in inst.houses if h.is_barnebolig}
+    return {h for houses in group.candidates.values() for h in houses}
+
+
+def _prepared_or_fresh(
+    run: DecomposedRun, group: Group, prepared: tuple[SubInstance, set[Key]]
+) -> tuple[SubInstance, set[Key]]:
+    """The group's sub-instance and greedy plan from `_house_weights` when no child outside
+    the group has a night in its houses yet (they are then the same), else built anew."""
+    houses = _group_houses(run.inst, group)
+    members = set(group.children)
+    if not any(h in houses and c not in members for c, h, _n in run.plan):
+        return prepared
+    sub = sub_instance(run.inst, group.children, run.plan, group.candidates or None)
+    return sub, greedy_plan(sub.instance)
 
 
 #: A house's weight grows by this factor times the share of its nights its greedy plan misses
@@ -211,18 +240,16 @@ FULL_HOUSE_MIN_VARIABLES = 3_000
 def _house_pass(run: DecomposedRun, groups: list[Group]) -> Result | None:
     """Lay each group's nights in its share of the time (see `_house_weights`); a group whose
     time is gone keeps its greedy plan. Returns a failed result if a group has no plan at all."""
-    weight = _house_weights(run, groups)
+    weight, prepared = _house_weights(run, groups)
     weight_left = max(1.0, sum(weight.values()))
     for group in groups:
         left = run.left(HOUSE_PASS_SHARE)
+        sub, greedy = _prepared_or_fresh(run, group, prepared[group.name])
         if run.interrupt.requested or left < MIN_STAGE_SECONDS:
-            sub = sub_instance(run.inst, group.children, run.plan, group.candidates or None)
-            run.take(sub, greedy_plan(sub.instance))
+            run.take(sub, greedy)
             continue
         limit = max(MIN_STAGE_SECONDS, left * weight[group.name] / weight_left)
         weight_left = max(1.0, weight_left - weight[group.name])
-        sub = sub_instance(run.inst, group.children, run.plan, group.candidates or None)
-        greedy = greedy_plan(sub.instance)
         # When the greedy plan already gives every child its reachable grant, stage 1 has
         # nothing to find: all the house's time goes to shaping stays (stage 2) from it.
         complete = len(greedy) >= sum(c.target for c in sub.instance.children)
@@ -234,6 +261,7 @@ def _house_pass(run: DecomposedRun, groups: list[Group]) -> Result | None:
             stage2_only=complete,
             start_plan=greedy,
             full_house=sub.instance.night_variables >= FULL_HOUSE_MIN_VARIABLES,
+            sub=sub,
         )
         if not result.status.has_plan:
             return result
