@@ -168,6 +168,8 @@ def _improve_child(state: _State, child: ChildData) -> bool:
                     _apply(state, h, c, [n], [m], moved, None)
                     return True
                 continue
+            moved = {**without, m: h}
+            moved_cost: int | None = None  # the same whoever c swaps with
             for d in sorted(here):
                 other = children[d]
                 theirs = state.nights[d]
@@ -178,10 +180,10 @@ def _improve_child(state: _State, child: ChildData) -> bool:
                 rest = {k: v for k, v in theirs.items() if k != m}
                 if not _can_sleep(state, other, rest, h, n, c):
                     continue
-                moved = {**without, m: h}
                 swapped = {**rest, n: h}
-                gain = state.cost[c] + state.cost[d] - state.cost_of(c, moved)
-                gain -= state.cost_of(d, swapped)
+                if moved_cost is None:
+                    moved_cost = state.cost_of(c, moved)
+                gain = state.cost[c] + state.cost[d] - moved_cost - state.cost_of(d, swapped)
                 if gain > 0:
                     _apply(state, h, c, [n], [m], moved, (d, swapped))
                     return True
