@@ -9,12 +9,13 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from allocator.cpsat.variables import Key
 from allocator.instance import (
     ChildData,
     ChildIdx,
+    HouseIdx,
     Instance,
     NightIdx,
     ShareRow,
@@ -178,3 +179,26 @@ def _fair_share_deviation(
             got = sum(1 for n in row.nights if n in mine)
             total_dev += row.deviation(got, len(mine))
     return total_dev if measured else None
+
+
+class ChildCosts:
+    """Each child's own part of the round's objective: every term but the worst child's
+    share (a minimum over all children) is a sum over children, so a change to a few
+    children's nights changes the round's objective by the change in their parts (plus the
+    worst share's, which the caller takes from the whole plan)."""
+
+    def __init__(self, inst: Instance, weights: ObjectiveWeights) -> None:
+        self.inst = inst
+        self.weights = weights
+        self._alone: dict[ChildIdx, tuple[Instance, dict[ChildIdx, ChildStatic]]] = {}
+
+    def cost(self, c: ChildIdx, nights: Iterable[tuple[HouseIdx, NightIdx]]) -> int:
+        """Child ``c``'s part of the objective with these (house, night) bookings."""
+        if c not in self._alone:
+            child = self.inst.children[c]
+            alone = replace(self.inst, children=(child,), incompatible=())
+            self._alone[c] = (alone, {c: child_static(self.inst, child)})
+        alone, statics = self._alone[c]
+        terms = evaluate_terms(alone, self.weights, [(c, h, n) for h, n in nights], statics)
+        terms.pop("worst_child_share", None)
+        return sum(terms.values())

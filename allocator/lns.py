@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from allocator.cpsat.variables import Key
-from allocator.evaluate import evaluate_terms
+from allocator.evaluate import ChildCosts, evaluate_terms
 from allocator.instance import ChildData, ChildIdx, HouseIdx, Instance, NightIdx, share_rows
 from allocator.result import ProgressPoint, SolveStatus, StageReport
 from models.inputs import Pattern
@@ -226,6 +226,16 @@ def neighbourhood(
     return [seed, *related, *rest][:size]
 
 
+def _round_part(costs: ChildCosts, children: Sequence[ChildIdx], plan: set[Key]) -> int:
+    """The children's own parts of the round's objective (`ChildCosts`) in ``plan``."""
+    chosen = set(children)
+    nights: dict[ChildIdx, list[tuple[HouseIdx, NightIdx]]] = {c: [] for c in chosen}
+    for c, h, n in plan:
+        if c in chosen:
+            nights[c].append((h, n))
+    return sum(costs.cost(c, mine) for c, mine in nights.items())
+
+
 def improve(run: DecomposedRun, groups: Sequence[Group], seed: int) -> LnsStats:
     """Re-solve neighbourhoods of the house groups until the time is up, each house in turn
     (a house that stops improving is left alone)."""
@@ -236,6 +246,7 @@ def improve(run: DecomposedRun, groups: Sequence[Group], seed: int) -> LnsStats:
     stale: dict[str, int] = defaultdict(int)
     objective = sum(evaluate_terms(run.inst, run.weights, run.plan).values())
     worst_share = run.inst.worst_share(Counter(c for c, _h, _n in run.plan))
+    costs = ChildCosts(run.inst, run.weights)
     turn = 0
     while todo and not run.interrupt.requested:
         left = run.left()
@@ -283,17 +294,16 @@ def improve(run: DecomposedRun, groups: Sequence[Group], seed: int) -> LnsStats:
             stats.adapt(result.status is SolveStatus.OPTIMAL, window is not None)
         if not result.status.has_plan or start is None:
             continue
-        before = sum(evaluate_terms(sub.instance, run.weights, start).values())
-        after = sum(result.term_values.values())
-        if after < before:
-            kept = set(run.plan)
-            run.take_result(sub, result)
-            # A sub-problem holds its own worst share against its children's reachable nights
-            # there, which can be fewer than in the round: a step must not lower the round's.
-            worst = run.inst.worst_share(Counter(c for c, _h, _n in run.plan))
-            if worst < worst_share:
-                run.plan = kept
-                continue
+        kept = set(run.plan)
+        before = _round_part(costs, sub.to_global, kept) - run.weights.worst_child * worst_share
+        run.take_result(sub, result)
+        # A sub-problem holds its own worst share against its children's reachable nights
+        # there, which can be fewer than in the round: a step must not lower the round's.
+        # The step is judged by the round's objective, not the sub-problem's: the two differ
+        # in the worst share (the sub-problem's own children's) and so in what they reward.
+        worst = run.inst.worst_share(Counter(c for c, _h, _n in run.plan))
+        after = _round_part(costs, sub.to_global, run.plan) - run.weights.worst_child * worst
+        if worst >= worst_share and after < before:
             worst_share = worst
             stats.improved += 1
             stats.gain += before - after
@@ -302,6 +312,7 @@ def improve(run: DecomposedRun, groups: Sequence[Group], seed: int) -> LnsStats:
             if run.on_progress is not None:
                 run.on_progress(ProgressPoint(2, run.elapsed(), objective, float("nan"), "lns"))
         else:
+            run.plan = kept
             stale[group.name] += 1
             if stale[group.name] >= PATIENCE_PER_HOUSE:
                 todo.remove(group)

@@ -18,10 +18,10 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from allocator.cpsat.variables import Key
-from allocator.evaluate import ChildStatic, child_static, evaluate_terms
+from allocator.evaluate import ChildCosts
 from allocator.instance import ChildData, ChildIdx, HouseIdx, Instance, NightIdx, share_rows
 from models.config import ObjectiveWeights
 from models.inputs import Pattern
@@ -34,8 +34,7 @@ class _State:
     nights: dict[ChildIdx, dict[NightIdx, HouseIdx]] = field(default_factory=dict)
     occupants: dict[tuple[HouseIdx, NightIdx], set[ChildIdx]] = field(default_factory=dict)
     partners: dict[ChildIdx, set[ChildIdx]] = field(default_factory=dict)
-    alone: dict[ChildIdx, Instance] = field(default_factory=dict)
-    statics: dict[ChildIdx, dict[ChildIdx, ChildStatic]] = field(default_factory=dict)
+    costs: ChildCosts = field(init=False)
     cost: dict[ChildIdx, int] = field(default_factory=dict)
     available: dict[ChildIdx, frozenset[NightIdx]] = field(default_factory=dict)
     members: dict[HouseIdx, set[ChildIdx]] = field(default_factory=dict)
@@ -55,17 +54,15 @@ class _State:
         for a, b in inst.incompatible:
             state.partners[a].add(b)
             state.partners[b].add(a)
+        state.costs = ChildCosts(inst, weights)
         for ch in inst.children:
-            state.alone[ch.idx] = replace(inst, children=(ch,), incompatible=())
-            state.statics[ch.idx] = {ch.idx: child_static(inst, ch)}
             state.available[ch.idx] = frozenset(ch.available)
             state.cost[ch.idx] = state.cost_of(ch.idx, state.nights[ch.idx])
         return state
 
     def cost_of(self, c: ChildIdx, nights: dict[NightIdx, HouseIdx]) -> int:
         """The child's own part of the objective with these nights."""
-        plan = [(c, h, n) for n, h in nights.items()]
-        return sum(evaluate_terms(self.alone[c], self.weights, plan, self.statics[c]).values())
+        return self.costs.cost(c, [(h, n) for n, h in nights.items()])
 
     def plan(self) -> set[Key]:
         return {(c, h, n) for c, mine in self.nights.items() for n, h in mine.items()}
