@@ -192,13 +192,20 @@ class ChildCosts:
         self.weights = weights
         self._alone: dict[ChildIdx, tuple[Instance, dict[ChildIdx, ChildStatic]]] = {}
 
+    def static(self, c: ChildIdx) -> ChildStatic:
+        """Child ``c``'s `child_static`, computed once."""
+        return self._alone_with_static(c)[1][c]
+
     def cost(self, c: ChildIdx, nights: Iterable[tuple[HouseIdx, NightIdx]]) -> int:
         """Child ``c``'s part of the objective with these (house, night) bookings."""
+        alone, statics = self._alone_with_static(c)
+        terms = evaluate_terms(alone, self.weights, [(c, h, n) for h, n in nights], statics)
+        terms.pop("worst_child_share", None)
+        return sum(terms.values())
+
+    def _alone_with_static(self, c: ChildIdx) -> tuple[Instance, dict[ChildIdx, ChildStatic]]:
         if c not in self._alone:
             child = self.inst.children[c]
             alone = replace(self.inst, children=(child,), incompatible=())
             self._alone[c] = (alone, {c: child_static(self.inst, child)})
-        alone, statics = self._alone[c]
-        terms = evaluate_terms(alone, self.weights, [(c, h, n) for h, n in nights], statics)
-        terms.pop("worst_child_share", None)
-        return sum(terms.values())
+        return self._alone[c]

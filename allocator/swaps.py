@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 from allocator.cpsat.variables import Key
 from allocator.evaluate import ChildCosts
-from allocator.instance import ChildData, ChildIdx, HouseIdx, Instance, NightIdx, share_rows
+from allocator.instance import ChildData, ChildIdx, HouseIdx, Instance, NightIdx
 from models.config import ObjectiveWeights
 from models.inputs import Pattern
 
@@ -117,7 +117,7 @@ def _sources(state: _State, child: ChildData) -> list[NightIdx]:
         if patterned and state.inst.weekend_night[n] != (child.pattern is Pattern.WEEKEND):
             found.add(n)
     if state.weights.share_deviation_night > 0:
-        for row in share_rows(state.inst, child):
+        for row in state.costs.static(child.idx).rows:
             got = [n for n in row.nights if n in mine]
             over = row.gap(len(got), len(mine)) > 0
             if over and row.deviation(len(got), len(mine)) > 0:
@@ -134,7 +134,7 @@ def _targets(state: _State, child: ChildData) -> list[NightIdx]:
         found.update((n - 1, n + 1))
     found.update(child.want_weight)
     if state.weights.share_deviation_night > 0:
-        for row in share_rows(state.inst, child):
+        for row in state.costs.static(child.idx).rows:
             got = sum(1 for n in row.nights if n in mine)
             short = row.gap(got, len(mine)) < 0
             if short and row.deviation(got, len(mine)) > 0:
@@ -199,20 +199,27 @@ def _apply(
     """Child ``c`` gives up ``given`` and takes ``taken`` in house ``h``; with ``swap`` the
     other child takes ``given`` and gives up ``taken``."""
     given, taken = list(given), list(taken)
-    for n in given:
-        state.occupants[(h, n)].discard(c)
-    for m in taken:
-        state.occupants[(h, m)].add(c)
-    state.nights[c] = moved
-    state.cost[c] = state.cost_of(c, moved)
+    _rebook(state, h, c, given, taken, moved)
     if swap is not None:
         d, swapped = swap
-        for m in taken:
-            state.occupants[(h, m)].discard(d)
-        for n in given:
-            state.occupants[(h, n)].add(d)
-        state.nights[d] = swapped
-        state.cost[d] = state.cost_of(d, swapped)
+        _rebook(state, h, d, taken, given, swapped)
+
+
+def _rebook(
+    state: _State,
+    h: HouseIdx,
+    c: ChildIdx,
+    leaves: list[NightIdx],
+    arrives: list[NightIdx],
+    nights: dict[NightIdx, HouseIdx],
+) -> None:
+    """Child ``c`` leaves house ``h`` on ``leaves``, arrives on ``arrives``: now ``nights``."""
+    for n in leaves:
+        state.occupants[(h, n)].discard(c)
+    for n in arrives:
+        state.occupants[(h, n)].add(c)
+    state.nights[c] = nights
+    state.cost[c] = state.cost_of(c, nights)
 
 
 def _stays_in(nights: dict[NightIdx, HouseIdx], h: HouseIdx) -> list[tuple[NightIdx, ...]]:
