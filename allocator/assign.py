@@ -100,10 +100,69 @@ def _period_limits(inst: Instance, choices: dict[Choice, int]) -> list[_Limit]:
     return limits
 
 
+#: Cost of a night by which a house's Friday and Saturday demand strays from its share of the
+#: round's, beyond `WEEKEND_BALANCE_SLACK` of its weekend places (`_weekend_balance`).
+WEEKEND_BALANCE_COST = 5
+WEEKEND_BALANCE_SLACK = 0.02
+
+
+def _weekend_wants(inst: Instance, children: list[ChildData]) -> dict[ChildIdx, float]:
+    """Each child's expected Friday and Saturday nights when the round's are shared as the
+    plan shares them: weekend families take theirs first (their pattern), the rest is spread
+    over "week" and "any" families by their grants and the weekend share of their available
+    nights, and weekday families take none."""
+    weekend = inst.weekend_night
+    supply = sum(_weekend_capacity(inst, h.idx) for h in inst.houses if not h.is_barnebolig)
+    wants: dict[ChildIdx, float] = {}
+    calendar: dict[ChildIdx, float] = {}
+    for child in children:
+        on_weekend = sum(1 for n in child.available if weekend[n])
+        if child.pattern is Pattern.WEEKEND:
+            wants[child.idx] = float(min(child.target, on_weekend))
+        elif child.pattern is Pattern.WEEKDAYS:
+            wants[child.idx] = 0.0
+        else:
+            calendar[child.idx] = child.target * on_weekend / max(1, len(child.available))
+    taken = sum(wants.values())
+    rest = max(0.0, supply - taken)
+    if taken > supply > 0:
+        wants = {c: v * supply / taken for c, v in wants.items()}
+    spread = min(1.0, rest / sum(calendar.values())) if calendar and sum(calendar.values()) else 0
+    wants.update({c: v * spread for c, v in calendar.items()})
+    return wants
+
+
+def _weekend_balance(inst: Instance, choices: dict[Choice, int]) -> list[_Limit]:
+    """Fair weekends need the same Friday and Saturday pressure in every house: "Each family's
+    share of each kind should follow its grant" (issue 5), and in a house with few weekend
+    families the others get all the Fridays and Saturdays left over, in one with many they get
+    none. Each house's expected Friday and Saturday demand (`_weekend_wants`) is held near its
+    weekend places times the round's demand per place, from both sides."""
+    children = sorted({c for c, _h in choices})
+    wants = _weekend_wants(inst, [inst.children[c] for c in children])
+    places = {h: _weekend_capacity(inst, h) for _c, h in choices}
+    supply = sum(_weekend_capacity(inst, h.idx) for h in inst.houses if not h.is_barnebolig)
+    pressure = sum(wants.values()) / supply if supply else 0.0
+    by_house: dict[HouseIdx, list[tuple[int, Choice]]] = {}
+    for c, h in choices:
+        units = round(wants.get(c, 0.0))
+        if units:
+            by_house.setdefault(h, []).append((units, (c, h)))
+    limits = []
+    for h, terms in by_house.items():
+        share = pressure * places[h]
+        slack = WEEKEND_BALANCE_SLACK * places[h]
+        cost = WEEKEND_BALANCE_COST
+        limits.append(_Limit(terms, [(round(share + slack), cost)]))
+        limits.append(_Limit([(-w, key) for w, key in terms], [(-round(share - slack), cost)]))
+    return limits
+
+
 def _describe(inst: Instance) -> _AssignmentModel:
     """Home house first (20 a night elsewhere), conditional categories last (10 a night), each
     house's load within its usable nights (convex tiers), Friday/Saturday load within 90% of
-    its weekend places (200 a night), and period loads (`_period_limits`)."""
+    its weekend places (200 a night), period loads (`_period_limits`) and the same Friday and
+    Saturday pressure in every house (`_weekend_balance`)."""
     m = _AssignmentModel()
     for child in inst.children:
         if child.is_resident or not child.eligible or child.target == 0:
@@ -130,6 +189,7 @@ def _describe(inst: Instance) -> _AssignmentModel:
             weekend_cap = int(_weekend_capacity(inst, h) * 0.9)
             m.limits.append(_Limit(weekend_terms[h], [(weekend_cap, 200)]))
     m.limits += _period_limits(inst, m.choices)
+    m.limits += _weekend_balance(inst, m.choices)
     return m
 
 
@@ -289,8 +349,9 @@ def assign_houses(
         cost * choose[key] for key, cost in m.choices.items() if cost
     ]
     for i, limit in enumerate(m.limits):
-        most = sum(w for w, _ in limit.weighted)
-        load = model.new_int_var(0, most, f"load_{i}")
+        most = sum(max(0, w) for w, _ in limit.weighted)
+        least = sum(min(0, w) for w, _ in limit.weighted)
+        load = model.new_int_var(least, most, f"load_{i}")
         model.add(load == sum(w * choose[key] for w, key in limit.weighted))
         value = sum(w for w, (c, h) in limit.weighted if start.get(c) == h)
         model.add_hint(load, value)

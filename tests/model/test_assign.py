@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from factories import child, house, round_input
 
-from allocator.assign import assign_houses
+from allocator.assign import _describe, assign_houses, penalty
 from allocator.instance import build_instance
 
 
@@ -31,3 +31,30 @@ def test_a_child_stays_home_when_there_is_room():
     inst = build_instance(inp)
     assignment = assign_houses(inst, time_limit=5.0, workers=1)
     assert {inst.houses[h].house_id for h in assignment.values()} == {"h2"}
+
+
+def test_weekend_families_are_spread_so_every_house_has_the_same_weekend_pressure():
+    # Four weekend families (8 Friday/Saturday nights each) and four "any" families in two
+    # equal houses with room for all. With three weekend families in one house, the "any"
+    # families there would get almost no Fridays and Saturdays and those in the other house
+    # many: the assignment model must prefer two and two.
+    inp = round_input(
+        [house("h1", places=4), house("h2", places=4)],
+        [child(f"W000{i}", 8, pattern="weekend") for i in range(1, 5)]
+        + [child(f"A000{i}", 20) for i in range(1, 5)],
+        nights=28,
+    )
+    inst = build_instance(inp)
+    by_id = {c.child_id: c.idx for c in inst.children}
+    h1, h2 = (h.idx for h in inst.houses)
+
+    def split(weekend_in_h1: int) -> dict[int, int]:
+        homes = {by_id[f"W000{i}"]: h1 if i <= weekend_in_h1 else h2 for i in range(1, 5)}
+        homes |= {by_id[f"A000{i}"]: h2 if i <= weekend_in_h1 else h1 for i in range(1, 5)}
+        return homes
+
+    model = _describe(inst)
+    assert penalty(model, split(2)) < penalty(model, split(3))
+    assignment = assign_houses(inst, time_limit=5.0, workers=1)
+    weekend_in = [assignment[by_id[f"W000{i}"]] for i in range(1, 5)]
+    assert sorted(weekend_in) == [h1, h1, h2, h2]
