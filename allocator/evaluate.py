@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from allocator.cpsat.variables import Key
 from allocator.instance import (
@@ -26,6 +26,122 @@ from models.config import ObjectiveWeights
 from models.inputs import Pattern
 
 
+@dataclass
+class ChildCounts:
+    """One child's contribution to each objective term, unweighted (``wish`` is already the
+    weighted sum of its want- and avoid-nights)."""
+
+    nights: int = 0
+    deep: int = 0
+    stays: int = 0
+    singles: int = 0
+    off: int = 0
+    used: int = 0
+    away: int = 0
+    conditional: int = 0
+    wish: int = 0
+    gaps: int = 0
+    met: int = 0
+    fair: int = 0
+    moved: int = 0
+
+    def add(self, other: ChildCounts) -> None:
+        for name in self.__dataclass_fields__:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+def child_counts(
+    inst: Instance,
+    weights: ObjectiveWeights,
+    child: ChildData,
+    mine: set[NightIdx],
+    houses: Mapping[HouseIdx, int],
+    static: ChildStatic,
+    booked: set[tuple[HouseIdx, NightIdx]] | None = None,
+) -> ChildCounts:
+    """The child's counts with nights ``mine``, ``houses`` its nights per house and
+    ``booked`` its (house, night) pairs (needed only when it has previous bookings)."""
+    w = weights
+    counts = ChildCounts(nights=len(mine))
+    floor_nights = math.ceil(child.target * w.fair_floor_percent / 100)
+    if floor_nights > 0 and not child.is_resident:
+        counts.deep = max(0, floor_nights - len(mine))
+    if not child.is_resident:
+        counts.stays = sum(1 for n in mine if n - 1 not in mine)
+        counts.singles = sum(1 for n in mine if n - 1 not in mine and n + 1 not in mine)
+        if child.pattern in (Pattern.WEEKEND, Pattern.WEEKDAYS):
+            want_weekend = child.pattern is Pattern.WEEKEND
+            weekend = inst.weekend_night
+            counts.off = sum(
+                1 for n in mine if weekend[n] != want_weekend and n not in child.want_weight
+            )
+    counts.used = len(houses)
+    if child.home_house is not None:
+        counts.away = sum(k for h, k in houses.items() if h != child.home_house)
+    counts.conditional = sum(k for h, k in houses.items() if h in child.conditional)
+    if w.wish_night > 0:
+        counts.wish -= w.wish_night * sum(k for n, k in child.want_weight.items() if n in mine)
+    if w.avoid_night > 0:
+        counts.wish += w.avoid_night * sum(k for n, k in child.avoid_weight.items() if n in mine)
+    counts.gaps = sum(1 for window in static.windows if mine.isdisjoint(window))
+    counts.met = sum(weight for nights, weight in static.wishes if mine.issuperset(nights))
+    for row in static.rows:
+        counts.fair += row.deviation(len(mine.intersection(row.nights)), len(mine))
+    if child.previous and booked is not None:
+        counts.moved = sum(1 for key in child.previous if key not in booked)
+    return counts
+
+
+def _term_values(weights: ObjectiveWeights, counts: ChildCounts) -> dict[str, int]:
+    """Every term but the worst child's share, weighted."""
+    w = weights
+    return {
+        "nights_given": -w.nights * counts.nights,
+        "deep_shortfall": w.deep_shortfall * counts.deep,
+        "stays": w.stay * counts.stays,
+        "single_nights": w.single_night * counts.singles,
+        "off_pattern_nights": w.off_pattern_night * counts.off,
+        "houses_used": w.house_used * counts.used,
+        "away_from_home": w.away_from_home_night * counts.away,
+        "conditional_placements": w.conditional_night * counts.conditional,
+        "long_gaps": w.long_gap * counts.gaps,
+        "wishes": counts.wish,
+        "wishes_met": -w.wish_met * counts.met,
+        "fair_share": w.share_deviation_night * counts.fair,
+        "moved_nights": w.moved_night * counts.moved,
+    }
+
+
+def _weight_of(weights: ObjectiveWeights) -> dict[str, int]:
+    w = weights
+    return {
+        "nights_given": w.nights,
+        "deep_shortfall": w.deep_shortfall,
+        "stays": w.stay,
+        "single_nights": w.single_night,
+        "off_pattern_nights": w.off_pattern_night,
+        "houses_used": w.house_used,
+        "away_from_home": w.away_from_home_night,
+        "conditional_placements": w.conditional_night,
+        "long_gaps": w.long_gap,
+        "wishes": 1,
+        "wishes_met": w.wish_met,
+        "fair_share": w.share_deviation_night,
+        "moved_nights": w.moved_night,
+    }
+
+
+def _present(inst: Instance, statics: list[ChildStatic]) -> dict[str, bool]:
+    """Terms the model leaves out when no child can score them."""
+    return {
+        "long_gaps": any(s.windows for s in statics),
+        "wishes": any(ch.want_weight or ch.avoid_weight for ch in inst.children),
+        "wishes_met": any(s.wishes for s in statics),
+        "fair_share": any(s.rows for s in statics),
+        "moved_nights": any(ch.previous for ch in inst.children),
+    }
+
+
 def evaluate_terms(
     inst: Instance,
     weights: ObjectiveWeights,
@@ -34,76 +150,29 @@ def evaluate_terms(
 ) -> dict[str, int]:
     """The value of each objective term (penalty, rewards negative) for ``plan``.
     ``statics`` (`child_static` of each child) saves recomputing them on every call."""
-    w = weights
     if statics is None:
         statics = {ch.idx: child_static(inst, ch) for ch in inst.children}
-    plan_set = set(plan)
     nights: dict[int, set[int]] = defaultdict(set)
     houses: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
-    for c, h, n in plan_set:
+    booked: dict[int, set[tuple[HouseIdx, NightIdx]]] = defaultdict(set)
+    for c, h, n in set(plan):
         nights[c].add(n)
         houses[c][h] += 1
-    terms: dict[str, int] = {}
-    allocated = {ch.idx: len(nights[ch.idx]) for ch in inst.children}
-    if w.nights > 0:
-        terms["nights_given"] = -w.nights * sum(allocated.values())
-    if w.worst_child > 0:
-        terms["worst_child_share"] = -w.worst_child * inst.worst_share(allocated)
-    if w.deep_shortfall > 0:
-        deep = 0
-        for ch in inst.children:
-            floor_nights = math.ceil(ch.target * w.fair_floor_percent / 100)
-            if floor_nights > 0 and not ch.is_resident:
-                deep += max(0, floor_nights - allocated[ch.idx])
-        terms["deep_shortfall"] = w.deep_shortfall * deep
-    stays = singles = off = used = away = wish = conditional = 0
+        booked[c].add((h, n))
+    total = ChildCounts()
     for ch in inst.children:
-        mine = nights[ch.idx]
-        if not ch.is_resident:
-            stays += sum(1 for n in mine if n - 1 not in mine)
-            singles += sum(1 for n in mine if n - 1 not in mine and n + 1 not in mine)
-            if ch.pattern in (Pattern.WEEKEND, Pattern.WEEKDAYS):
-                want_weekend = ch.pattern is Pattern.WEEKEND
-                off += sum(
-                    1
-                    for n in mine
-                    if inst.weekend_night[n] != want_weekend and n not in ch.want_weight
-                )
-        used += len(houses[ch.idx])
-        if ch.home_house is not None:
-            away += sum(k for h, k in houses[ch.idx].items() if h != ch.home_house)
-        conditional += sum(k for h, k in houses[ch.idx].items() if h in ch.conditional)
-        if w.wish_night > 0:
-            wish -= w.wish_night * sum(k for n, k in ch.want_weight.items() if n in mine)
-        if w.avoid_night > 0:
-            wish += w.avoid_night * sum(k for n, k in ch.avoid_weight.items() if n in mine)
-    optional = {
-        "stays": (w.stay, stays),
-        "single_nights": (w.single_night, singles),
-        "off_pattern_nights": (w.off_pattern_night, off),
-        "houses_used": (w.house_used, used),
-        "away_from_home": (w.away_from_home_night, away),
-        "conditional_placements": (w.conditional_night, conditional),
+        c = ch.idx
+        total.add(child_counts(inst, weights, ch, nights[c], houses[c], statics[c], booked[c]))
+    present = _present(inst, [statics[ch.idx] for ch in inst.children])
+    weight_of = _weight_of(weights)
+    terms = {
+        name: value
+        for name, value in _term_values(weights, total).items()
+        if weight_of[name] > 0 and present.get(name, True)
     }
-    for name, (weight, count) in optional.items():
-        if weight > 0:
-            terms[name] = weight * count
-    gaps = _long_gaps(inst, nights, statics)
-    if w.long_gap > 0 and gaps is not None:
-        terms["long_gaps"] = w.long_gap * gaps
-    if any(ch.want_weight or ch.avoid_weight for ch in inst.children):
-        terms["wishes"] = wish
-    met = _wishes_met(inst, nights, statics)
-    if w.wish_met > 0 and met is not None:
-        terms["wishes_met"] = -w.wish_met * met
-    fair = _fair_share_deviation(inst, nights, statics)
-    if w.share_deviation_night > 0 and fair is not None:
-        terms["fair_share"] = w.share_deviation_night * fair
-    if w.moved_night > 0 and any(ch.previous for ch in inst.children):
-        moved = sum(
-            1 for ch in inst.children for h, n in ch.previous if (ch.idx, h, n) not in plan_set
-        )
-        terms["moved_nights"] = w.moved_night * moved
+    if weights.worst_child > 0:
+        allocated = {ch.idx: len(nights[ch.idx]) for ch in inst.children}
+        terms["worst_child_share"] = -weights.worst_child * inst.worst_share(allocated)
     return terms
 
 
@@ -135,52 +204,6 @@ def child_static(inst: Instance, child: ChildData) -> ChildStatic:
     )
 
 
-def _long_gaps(
-    inst: Instance, nights: dict[int, set[int]], statics: Mapping[ChildIdx, ChildStatic]
-) -> int | None:
-    """Rhythm windows without a night in respite (see `allocator.cpsat.objective.long_gaps`);
-    None when no child has a window the model can fill."""
-    breaks = 0
-    measured = False
-    for child in inst.children:
-        for window in statics[child.idx].windows:
-            measured = True
-            if nights[child.idx].isdisjoint(window):
-                breaks += 1
-    return breaks if measured else None
-
-
-def _wishes_met(
-    inst: Instance, nights: dict[int, set[int]], statics: Mapping[ChildIdx, ChildStatic]
-) -> int | None:
-    """Weighted want-wishes met in full, counting only wishes the model can meet (see
-    `allocator.cpsat.objective.wishes_met`); None when there is none."""
-    total = 0
-    measured = False
-    for child in inst.children:
-        for wish_nights, weight in statics[child.idx].wishes:
-            measured = True
-            if nights[child.idx].issuperset(wish_nights):
-                total += weight
-    return total if measured else None
-
-
-def _fair_share_deviation(
-    inst: Instance, nights: dict[int, set[int]], statics: Mapping[ChildIdx, ChildStatic]
-) -> int | None:
-    """Nights beyond tolerance by which families stray from their fair share (see
-    `allocator.cpsat.objective.fair_share`); None when the term has nothing to measure."""
-    total_dev = 0
-    measured = False
-    for child in inst.children:
-        mine = nights[child.idx]
-        for row in statics[child.idx].rows:
-            measured = True
-            got = sum(1 for n in row.nights if n in mine)
-            total_dev += row.deviation(got, len(mine))
-    return total_dev if measured else None
-
-
 class ChildCosts:
     """Each child's own part of the round's objective: every term but the worst child's
     share (a minimum over all children) is a sum over children, so a change to a few
@@ -190,22 +213,26 @@ class ChildCosts:
     def __init__(self, inst: Instance, weights: ObjectiveWeights) -> None:
         self.inst = inst
         self.weights = weights
-        self._alone: dict[ChildIdx, tuple[Instance, dict[ChildIdx, ChildStatic]]] = {}
+        self._static: dict[ChildIdx, ChildStatic] = {}
 
     def static(self, c: ChildIdx) -> ChildStatic:
         """Child ``c``'s `child_static`, computed once."""
-        return self._alone_with_static(c)[1][c]
+        if c not in self._static:
+            self._static[c] = child_static(self.inst, self.inst.children[c])
+        return self._static[c]
 
     def cost(self, c: ChildIdx, nights: Iterable[tuple[HouseIdx, NightIdx]]) -> int:
         """Child ``c``'s part of the objective with these (house, night) bookings."""
-        alone, statics = self._alone_with_static(c)
-        terms = evaluate_terms(alone, self.weights, [(c, h, n) for h, n in nights], statics)
-        terms.pop("worst_child_share", None)
-        return sum(terms.values())
+        return self.cost_by_night(c, {n: h for h, n in nights})
 
-    def _alone_with_static(self, c: ChildIdx) -> tuple[Instance, dict[ChildIdx, ChildStatic]]:
-        if c not in self._alone:
-            child = self.inst.children[c]
-            alone = replace(self.inst, children=(child,), incompatible=())
-            self._alone[c] = (alone, {c: child_static(self.inst, child)})
-        return self._alone[c]
+    def cost_by_night(self, c: ChildIdx, nights: Mapping[NightIdx, HouseIdx]) -> int:
+        """`cost` with the child's bookings as night → house."""
+        child = self.inst.children[c]
+        houses: dict[HouseIdx, int] = defaultdict(int)
+        for h in nights.values():
+            houses[h] += 1
+        booked = {(h, n) for n, h in nights.items()} if child.previous else None
+        counts = child_counts(
+            self.inst, self.weights, child, set(nights), houses, self.static(c), booked
+        )
+        return sum(_term_values(self.weights, counts).values())

@@ -3,14 +3,17 @@
 A family's part of the objective (stays, single nights, pattern, rhythm, wishes, fair shares,
 houses) depends on its own nights alone. Moving one of a child's nights to another night in
 the same house, or swapping two nights with another child of that house, keeps the nights each
-child is given and each house's use of every night and of its budget. Such a move is therefore
-judged exactly by the two families' own terms (`allocator.evaluate.evaluate_terms` on each),
-thousands of moves a second where one CP-SAT neighbourhood takes a third of a second.
+child is given and each house's nights (its budget); a night moved into a free place is
+checked against that night's places. Such a move is therefore judged exactly by the two
+families' own terms (`allocator.evaluate.ChildCosts`), thousands of moves a second where one
+CP-SAT neighbourhood takes a third of a second.
 
-The search looks where the objective is worst: a child's single-night stays, nights outside
-its pattern and nights beyond its fair share of a high-demand kind, moved next to its other
-stays or onto its wishes or the kinds it is short of. A move is kept only if it lowers the
-objective and keeps every hard rule the model enforces.
+The search looks where the objective is worst: a child's single-night stays (and, to join
+one, the last night of a longer stay), nights outside its pattern and nights beyond its fair
+share of a high-demand kind, moved next to its other stays or onto its wishes or the kinds it
+is short of. The move goes into a free place; or the child holding the night takes the moved
+night in exchange, or moves to a free place next to its own stays (a chain of two). A move is
+kept only if it lowers the objective and keeps every hard rule the model enforces.
 """
 
 from __future__ import annotations
@@ -62,7 +65,7 @@ class _State:
 
     def cost_of(self, c: ChildIdx, nights: dict[NightIdx, HouseIdx]) -> int:
         """The child's own part of the objective with these nights."""
-        return self.costs.cost(c, [(h, n) for n, h in nights.items()])
+        return self.costs.cost_by_night(c, nights)
 
     def plan(self) -> set[Key]:
         return {(c, h, n) for c, mine in self.nights.items() for n, h in mine.items()}
@@ -110,12 +113,21 @@ def _sources(state: _State, child: ChildData) -> list[NightIdx]:
     mine = state.nights[child.idx]
     pinned = {n for _h, n in child.pinned}
     found: set[NightIdx] = set()
+    singles = False
     for n in mine:
         if n - 1 not in mine and n + 1 not in mine:
             found.add(n)
+            singles = True
         patterned = child.pattern in (Pattern.WEEKEND, Pattern.WEEKDAYS)
         if patterned and state.inst.weekend_night[n] != (child.pattern is Pattern.WEEKEND):
             found.add(n)
+    if singles:
+        # A night from the end of a longer stay can join a single night to make a stay of two.
+        for n in mine:
+            first = n - 1 not in mine and n + 1 in mine and n + 2 in mine
+            last = n + 1 not in mine and n - 1 in mine and n - 2 in mine
+            if first or last:
+                found.add(n)
     if state.weights.share_deviation_night > 0:
         for row in state.costs.static(child.idx).rows:
             got = [n for n in row.nights if n in mine]
@@ -175,16 +187,43 @@ def _improve_child(state: _State, child: ChildData) -> bool:
                 if not _can_sleep(state, child, without, h, m, d):
                     continue
                 rest = {k: v for k, v in theirs.items() if k != m}
-                if not _can_sleep(state, other, rest, h, n, c):
-                    continue
-                swapped = {**rest, n: h}
                 if moved_cost is None:
                     moved_cost = state.cost_of(c, moved)
-                gain = state.cost[c] + state.cost[d] - moved_cost - state.cost_of(d, swapped)
-                if gain > 0:
-                    _apply(state, h, c, [n], [m], moved, (d, swapped))
-                    return True
+                before = state.cost[c] + state.cost[d] - moved_cost
+                if _can_sleep(state, other, rest, h, n, c):
+                    swapped = {**rest, n: h}
+                    if before - state.cost_of(d, swapped) > 0:
+                        _apply(state, h, c, [n], [m], moved, (d, swapped))
+                        return True
+                for free in _free_beside(state, other, rest, h, m):
+                    relocated = {**rest, free: h}
+                    if before - state.cost_of(d, relocated) > 0:
+                        _rebook(state, h, c, [n], [m], moved)
+                        _rebook(state, h, d, [m], [free], relocated)
+                        return True
     return False
+
+
+def _free_beside(
+    state: _State,
+    child: ChildData,
+    nights: dict[NightIdx, HouseIdx],
+    h: HouseIdx,
+    leaving: NightIdx,
+) -> list[NightIdx]:
+    """Nights with a free place in house ``h`` next to the child's stays there (other than
+    ``leaving``, the night it gives up), where it may sleep: where a child that gives up its
+    night to another can go instead of taking the other's night (an ejection chain of two)."""
+    capacity = state.inst.houses[h].nightly_capacity
+    found = []
+    for k in sorted({x + side for x, house in nights.items() if house == h for side in (-1, 1)}):
+        if k == leaving or k in nights or not 0 <= k < len(capacity):
+            continue
+        if len(state.occupants.get((h, k), ())) >= capacity[k]:
+            continue
+        if _can_sleep(state, child, nights, h, k, None):
+            found.append(k)
+    return found
 
 
 def _apply(
@@ -303,10 +342,10 @@ def swap_nights(
     time_limit: float,
     stop: Callable[[], bool] = lambda: False,
 ) -> set[Key]:
-    """``plan`` improved by single-night moves and two-child swaps inside a house until no
-    move helps, ``time_limit`` seconds have passed or ``stop()`` (CTRL-C). Every child keeps
-    its number of nights and every house its use of each night, so capacity, budgets and the
-    nights given hold."""
+    """``plan`` improved by night moves, two-child swaps and chains of two inside a house
+    until no move helps, ``time_limit`` seconds have passed or ``stop()`` (CTRL-C). Every
+    child keeps its number of nights and every house its number of nights, so budgets and
+    the nights given hold; a night taken in a free place is checked against its places."""
     deadline = time.monotonic() + time_limit
 
     def out_of_time() -> bool:

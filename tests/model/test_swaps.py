@@ -1,5 +1,5 @@
 """Night moves and swaps (`allocator.swaps`): single nights merged into stays, every hard rule
-kept, each child's nights and each house's use of every night unchanged, never worse."""
+kept, each child's nights and each house's nights unchanged, never worse."""
 
 from __future__ import annotations
 
@@ -91,6 +91,22 @@ def test_a_pinned_night_never_moves() -> None:
     assert check_plan(inp, bookings_of(inst, plan)) == []
 
 
+def test_a_pinned_single_night_is_joined_by_the_end_of_a_longer_stay() -> None:
+    # A has Monday–Wednesday and a pinned Sunday. The Sunday cannot move, but the Wednesday
+    # can move to Saturday: two stays of two nights and no single night.
+    inp = with_pins(
+        round_input([house(places=1)], [child("A0001", 4)], nights=7),
+        pin("A0001", "h1", 6, 6, "pin"),
+    )
+    inst = build_instance(inp)
+
+    plan = swap_nights(inst, inp.config.weights, {(0, 0, 0), (0, 0, 1), (0, 0, 2), (0, 0, 6)}, 10)
+
+    assert (0, 0, 6) in plan
+    assert single_nights(plan) == 0
+    assert check_plan(inp, bookings_of(inst, plan)) == []
+
+
 @PROPERTY_SETTINGS
 @given(tiny_rounds())
 def test_swaps_keep_every_rule_every_count_and_never_worsen(inp: RoundInput) -> None:
@@ -101,7 +117,9 @@ def test_swaps_keep_every_rule_every_count_and_never_worsen(inp: RoundInput) -> 
 
     assert check_plan(inp, bookings_of(inst, plan)) == []
     assert Counter(c for c, _h, _n in plan) == Counter(c for c, _h, _n in start)
-    assert Counter((h, n) for _c, h, n in plan) == Counter((h, n) for _c, h, n in start)
+    # Each house gives as many nights as before (its budget holds); a night may move into a
+    # free place, so the use of single nights may change (the checker holds each night's).
+    assert Counter(h for _c, h, _n in plan) == Counter(h for _c, h, _n in start)
     assert objective(inst, inp, plan) <= objective(inst, inp, start)
 
 
