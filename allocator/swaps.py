@@ -113,21 +113,12 @@ def _sources(state: _State, child: ChildData) -> list[NightIdx]:
     mine = state.nights[child.idx]
     pinned = {n for _h, n in child.pinned}
     found: set[NightIdx] = set()
-    singles = False
     for n in mine:
         if n - 1 not in mine and n + 1 not in mine:
             found.add(n)
-            singles = True
         patterned = child.pattern in (Pattern.WEEKEND, Pattern.WEEKDAYS)
         if patterned and state.inst.weekend_night[n] != (child.pattern is Pattern.WEEKEND):
             found.add(n)
-    if singles:
-        # A night from the end of a longer stay can join a single night to make a stay of two.
-        for n in mine:
-            first = n - 1 not in mine and n + 1 in mine and n + 2 in mine
-            last = n + 1 not in mine and n - 1 in mine and n - 2 in mine
-            if first or last:
-                found.add(n)
     if state.weights.share_deviation_night > 0:
         for row in state.costs.static(child.idx).rows:
             got = [n for n in row.nights if n in mine]
@@ -135,6 +126,29 @@ def _sources(state: _State, child: ChildData) -> list[NightIdx]:
             if over and row.deviation(len(got), len(mine)) > 0:
                 found.update(got)
     return sorted(found - pinned)
+
+
+def _joiners(state: _State, child: ChildData) -> tuple[list[NightIdx], list[NightIdx]]:
+    """The last (or first) nights of the child's stays of three nights or more, and the nights
+    next to its single-night stays: moved there, such a night makes a single night a stay of
+    two and leaves the longer stay whole (never a pinned night)."""
+    mine = state.nights[child.idx]
+    beside = sorted(
+        {n + side for n in mine if n - 1 not in mine and n + 1 not in mine for side in (-1, 1)}
+    )
+    if not beside:
+        return [], []
+    pinned = {n for _h, n in child.pinned}
+    ends = [
+        n
+        for n in sorted(mine)
+        if n not in pinned
+        and (
+            (n - 1 not in mine and n + 1 in mine and n + 2 in mine)
+            or (n + 1 not in mine and n - 1 in mine and n - 2 in mine)
+        )
+    ]
+    return ends, beside
 
 
 def _targets(state: _State, child: ChildData) -> list[NightIdx]:
@@ -160,10 +174,13 @@ def _improve_child(state: _State, child: ChildData) -> bool:
     c = child.idx
     mine = state.nights[c]
     children = state.inst.children
-    for n in _sources(state, child):
+    targets = _targets(state, child)
+    ends, beside = _joiners(state, child)
+    moves = [(n, targets) for n in _sources(state, child)] + [(n, beside) for n in ends]
+    for n, towards in moves:
         h = mine[n]
         without = {k: v for k, v in mine.items() if k != n}
-        for m in _targets(state, child):
+        for m in towards:
             if not 0 <= m < len(state.inst.nights):
                 continue
             capacity = state.inst.houses[h].nightly_capacity[m]
