@@ -60,7 +60,9 @@ def child_counts(
     booked: set[tuple[HouseIdx, NightIdx]] | None = None,
 ) -> ChildCounts:
     """The child's counts with nights ``mine``, ``houses`` its nights per house and
-    ``booked`` its (house, night) pairs (needed only when it has previous bookings)."""
+    ``booked`` its (house, night) pairs (needed only when it has previous bookings). Each
+    count is the child's part of the model's term of that name in `allocator.cpsat.objective`
+    (long gaps, wishes met, fair share, ...), computed from the plan alone."""
     w = weights
     counts = ChildCounts(nights=len(mine))
     floor_nights = math.ceil(child.target * w.fair_floor_percent / 100)
