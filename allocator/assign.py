@@ -106,13 +106,12 @@ WEEKEND_BALANCE_COST = 5
 WEEKEND_BALANCE_SLACK = 0.02
 
 
-def _weekend_wants(inst: Instance, children: list[ChildData]) -> dict[ChildIdx, float]:
-    """Each child's expected Friday and Saturday nights when the round's are shared as the
-    plan shares them: weekend families take theirs first (their pattern), the rest is spread
-    over "week" and "any" families by their grants and the weekend share of their available
-    nights, and weekday families take none."""
+def _weekend_wants(inst: Instance, children: list[ChildData], supply: int) -> dict[ChildIdx, float]:
+    """Each child's expected Friday and Saturday nights when the round's ``supply`` of them
+    is shared as the plan shares it: weekend families take theirs first (their pattern), the
+    rest is spread over "week" and "any" families by their grants and the weekend share of
+    their available nights, and weekday families take none."""
     weekend = inst.weekend_night
-    supply = sum(_weekend_capacity(inst, h.idx) for h in inst.houses if not h.is_barnebolig)
     wants: dict[ChildIdx, float] = {}
     calendar: dict[ChildIdx, float] = {}
     for child in children:
@@ -138,10 +137,10 @@ def _weekend_balance(inst: Instance, choices: dict[Choice, int]) -> list[_Limit]
     families the others get all the Fridays and Saturdays left over, in one with many they get
     none. Each house's expected Friday and Saturday demand (`_weekend_wants`) is held near its
     weekend places times the round's demand per place, from both sides."""
+    places = {h.idx: _weekend_capacity(inst, h.idx) for h in inst.houses}
+    supply = sum(places[h.idx] for h in inst.houses if not h.is_barnebolig)
     children = sorted({c for c, _h in choices})
-    wants = _weekend_wants(inst, [inst.children[c] for c in children])
-    places = {h: _weekend_capacity(inst, h) for _c, h in choices}
-    supply = sum(_weekend_capacity(inst, h.idx) for h in inst.houses if not h.is_barnebolig)
+    wants = _weekend_wants(inst, [inst.children[c] for c in children], supply)
     pressure = sum(wants.values()) / supply if supply else 0.0
     by_house: dict[HouseIdx, list[tuple[int, Choice]]] = {}
     for c, h in choices:

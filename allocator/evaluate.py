@@ -94,43 +94,26 @@ def child_counts(
     return counts
 
 
-def _term_values(weights: ObjectiveWeights, counts: ChildCounts) -> dict[str, int]:
-    """Every term but the worst child's share, weighted."""
+def _weighted_terms(weights: ObjectiveWeights, counts: ChildCounts) -> dict[str, tuple[int, int]]:
+    """Every term but the worst child's share: its weight (a term of weight 0 is not in the
+    model) and its weighted value. ``wishes`` is weighed night by night in the counts."""
     w = weights
-    return {
-        "nights_given": -w.nights * counts.nights,
-        "deep_shortfall": w.deep_shortfall * counts.deep,
-        "stays": w.stay * counts.stays,
-        "single_nights": w.single_night * counts.singles,
-        "off_pattern_nights": w.off_pattern_night * counts.off,
-        "houses_used": w.house_used * counts.used,
-        "away_from_home": w.away_from_home_night * counts.away,
-        "conditional_placements": w.conditional_night * counts.conditional,
-        "long_gaps": w.long_gap * counts.gaps,
-        "wishes": counts.wish,
-        "wishes_met": -w.wish_met * counts.met,
-        "fair_share": w.share_deviation_night * counts.fair,
-        "moved_nights": w.moved_night * counts.moved,
+    table = {
+        "nights_given": (w.nights, -counts.nights),
+        "deep_shortfall": (w.deep_shortfall, counts.deep),
+        "stays": (w.stay, counts.stays),
+        "single_nights": (w.single_night, counts.singles),
+        "off_pattern_nights": (w.off_pattern_night, counts.off),
+        "houses_used": (w.house_used, counts.used),
+        "away_from_home": (w.away_from_home_night, counts.away),
+        "conditional_placements": (w.conditional_night, counts.conditional),
+        "long_gaps": (w.long_gap, counts.gaps),
+        "wishes": (1, counts.wish),
+        "wishes_met": (w.wish_met, -counts.met),
+        "fair_share": (w.share_deviation_night, counts.fair),
+        "moved_nights": (w.moved_night, counts.moved),
     }
-
-
-def _weight_of(weights: ObjectiveWeights) -> dict[str, int]:
-    w = weights
-    return {
-        "nights_given": w.nights,
-        "deep_shortfall": w.deep_shortfall,
-        "stays": w.stay,
-        "single_nights": w.single_night,
-        "off_pattern_nights": w.off_pattern_night,
-        "houses_used": w.house_used,
-        "away_from_home": w.away_from_home_night,
-        "conditional_placements": w.conditional_night,
-        "long_gaps": w.long_gap,
-        "wishes": 1,
-        "wishes_met": w.wish_met,
-        "fair_share": w.share_deviation_night,
-        "moved_nights": w.moved_night,
-    }
+    return {name: (weight, weight * count) for name, (weight, count) in table.items()}
 
 
 def _present(inst: Instance, statics: list[ChildStatic]) -> dict[str, bool]:
@@ -157,20 +140,21 @@ def evaluate_terms(
     nights: dict[int, set[int]] = defaultdict(set)
     houses: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
     booked: dict[int, set[tuple[HouseIdx, NightIdx]]] = defaultdict(set)
+    with_previous = {ch.idx for ch in inst.children if ch.previous}
     for c, h, n in set(plan):
         nights[c].add(n)
         houses[c][h] += 1
-        booked[c].add((h, n))
+        if c in with_previous:
+            booked[c].add((h, n))
     total = ChildCounts()
     for ch in inst.children:
         c = ch.idx
         total.add(child_counts(inst, weights, ch, nights[c], houses[c], statics[c], booked[c]))
     present = _present(inst, [statics[ch.idx] for ch in inst.children])
-    weight_of = _weight_of(weights)
     terms = {
         name: value
-        for name, value in _term_values(weights, total).items()
-        if weight_of[name] > 0 and present.get(name, True)
+        for name, (weight, value) in _weighted_terms(weights, total).items()
+        if weight > 0 and present.get(name, True)
     }
     if weights.worst_child > 0:
         allocated = {ch.idx: len(nights[ch.idx]) for ch in inst.children}
@@ -237,4 +221,4 @@ class ChildCosts:
         counts = child_counts(
             self.inst, self.weights, child, set(nights), houses, self.static(c), booked
         )
-        return sum(_term_values(self.weights, counts).values())
+        return sum(value for _weight, value in _weighted_terms(self.weights, counts).values())
