@@ -237,6 +237,30 @@ TIGHT_HOUSE_MAX_WEIGHT = 3.0
 FULL_HOUSE_MIN_VARIABLES = 3_000
 
 
+#: The house pass weighs a night beyond a holiday share at the round's weight divided by
+#: this. On Bergen (300 s, seed 1, one run each) families within ±1 of every share were
+#: 45.5% with no shares in the house pass, 60.1% at a quarter of the weight, 57.6% at half,
+#: 57.9% at the full weight; want-wishes met 194, 188, 184 and 181 of 215 (the target is
+#: 85%: 183). In the demand-115% round, wishes met 195, 182 and 154 (of 250) for none, a
+#: quarter and half. Many wishes are holidays, and the house pass has seconds per house.
+HOUSE_SHARE_DIVISOR = 4
+
+#: Seconds of the round per 1,000 night variables from which the house pass weighs holiday
+#: shares. Below it a house has a few seconds, and the shares cost it its stays: region5 at
+#: 300 s (0.39 s per 1,000) went from 4.8% single nights to 8.2% and from 462 to 338
+#: want-wishes met; Bergen at 60 s (0.39), with every kind at the full weight, from 1.5% to
+#: 5.9%. Bergen at 300 s has 1.94.
+HOUSE_SHARES_MIN_SECONDS = 1.0
+
+
+def house_pass_weighs_shares(inst: Instance, weights: ObjectiveWeights, time_limit: float) -> bool:
+    """Whether the house pass weighs each house's holiday shares (see
+    `HOUSE_SHARES_MIN_SECONDS`)."""
+    if weights.share_deviation_night <= 0 or not inst.demand:
+        return False
+    return 1000 * time_limit / max(1, inst.night_variables) >= HOUSE_SHARES_MIN_SECONDS
+
+
 def _house_pass(run: DecomposedRun, groups: list[Group]) -> Result | None:
     """Lay each group's nights in its share of the time (see `_house_weights`); a group whose
     time is gone keeps its greedy plan. Returns a failed result if a group has no plan at all."""
@@ -382,14 +406,24 @@ def solve_decomposed(
         return Result(SolveStatus.INFEASIBLE, 0.0, 0.0, 0.0, conflicts=conflicts)
     with catch_ctrl_c() as interrupt:
         # Fair shares are proportional among families of one pattern, at the level of
-        # nights of each kind the plan gives them together (`with_demand_scale`). Weighed in
-        # the house pass, they must be scaled before there is a plan, and the scale (from a
-        # sketch) sets the level: on Bergen "week" families took 35% more Friday and Saturday
-        # nights from the weekend families, whose weekend share fell from 91% to 84%. So the
-        # houses are laid without them; the moves, swaps and the search then share each kind
-        # out at the level the plan found.
+        # nights of each kind the plan gives them together (`with_demand_scale`). Before
+        # there is a plan that level is unknown, and a level from a sketch pushes families:
+        # on Bergen "week" families took 35% more Friday and Saturday nights from the weekend
+        # families, whose weekend share fell from 91% to 84%. So each house is laid with its
+        # holiday shares at its own plan's level (`Instance.shares_at_plan_level`), when it
+        # has the time (`house_pass_weighs_shares`). The mop-up, across houses, leaves them
+        # out; the moves, swaps and the search then share every kind at the round's level.
         first_weights = weights.model_copy(update={"share_deviation_night": 0})
-        run = DecomposedRun(inst, first_weights, params, on_progress, interrupt, started)
+        if house_pass_weighs_shares(inst, weights, params.time_limit):
+            house_weights = weights.model_copy(
+                update={
+                    "share_deviation_night": weights.share_deviation_night // HOUSE_SHARE_DIVISOR
+                }
+            )
+            house_inst = replace(inst, shares_at_plan_level=True)
+        else:
+            house_weights, house_inst = first_weights, inst
+        run = DecomposedRun(house_inst, house_weights, params, on_progress, interrupt, started)
         assignment = assign_houses(
             inst,
             time_limit=assignment_seconds(inst, params.time_limit),
@@ -408,11 +442,11 @@ def solve_decomposed(
                 conflicts=failed.conflicts,
                 method="decomposed",
             )
+        run.weights = first_weights
         _mop_up(run, assignment)
         _fill_shortfall(run)
         run.weights = weights
-        if weights.share_deviation_night > 0:
-            run.inst = with_demand_scale(run.inst, run.plan)
+        run.inst = with_demand_scale(replace(run.inst, shares_at_plan_level=False), run.plan)
         _swap_nights(run)
         improve(run, groups, params.seed)
     terms = evaluate_terms(run.inst, weights, run.plan)

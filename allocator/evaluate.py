@@ -21,6 +21,7 @@ from allocator.instance import (
     ShareRow,
     place_open,
     share_rows,
+    with_demand_scale,
 )
 from models.config import ObjectiveWeights
 from models.inputs import Pattern
@@ -135,6 +136,12 @@ def evaluate_terms(
 ) -> dict[str, int]:
     """The value of each objective term (penalty, rewards negative) for ``plan``.
     ``statics`` (`child_static` of each child) saves recomputing them on every call."""
+    if inst.shares_at_plan_level:
+        # The model's shares at the plan's level (it weighs them by the reachable grant
+        # where this counts the plan's nights; the same in a plan that gives every grant).
+        plan = set(plan)
+        inst = with_demand_scale(inst, plan)
+        statics = None
     if statics is None:
         statics = {ch.idx: child_static(inst, ch) for ch in inst.children}
     nights: dict[int, set[int]] = defaultdict(set)
@@ -197,6 +204,8 @@ class ChildCosts:
     worst share's, which the caller takes from the whole plan)."""
 
     def __init__(self, inst: Instance, weights: ObjectiveWeights) -> None:
+        if inst.shares_at_plan_level:
+            raise ValueError("a child's costs need fair shares at a level set beforehand")
         self.inst = inst
         self.weights = weights
         self._static: dict[ChildIdx, ChildStatic] = {}

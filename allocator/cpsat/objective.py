@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from ortools.sat.python import cp_model
 
 from allocator.cpsat.variables import Variables
-from allocator.instance import Instance, share_rows
+from allocator.instance import ChildData, Instance, share_rows
 from models.config import ObjectiveWeights
 from models.inputs import Pattern
 
@@ -260,6 +260,20 @@ def fair_share(
     ``share_tolerance_nights`` costs. See `allocator.demand.fair_shares`."""
     if w.share_deviation_night <= 0 or not inst.demand:
         return None
+    if inst.shares_at_plan_level:
+        deviations = _deviations_at_plan_level(model, inst, v)
+    else:
+        deviations = _deviations_from_shares(model, inst, v)
+    if not deviations:
+        return None
+    return Term("fair_share", w.share_deviation_night * cp_model.LinearExpr.sum(deviations), 2)
+
+
+def _deviations_from_shares(
+    model: cp_model.CpModel, inst: Instance, v: Variables
+) -> list[cp_model.IntVar]:
+    """Nights beyond the tolerance by which each family strays from its share at the level
+    set beforehand (`Instance.demand_scale`)."""
     deviations = []
     for child in inst.children:
         for row in share_rows(inst, child):
@@ -273,9 +287,49 @@ def fair_share(
             model.add(row.per_got * dev >= gap - row.slack)
             model.add(row.per_got * dev >= -gap - row.slack)
             deviations.append(dev)
-    if not deviations:
-        return None
-    return Term("fair_share", w.share_deviation_night * cp_model.LinearExpr.sum(deviations), 2)
+    return deviations
+
+
+#: Fixed-point unit of a share at the plan's level: a family's share is its part of its
+#: group's nights in steps of 1/100,000, so rounding moves a share by under 0.01 night.
+PLAN_LEVEL_UNIT = 100_000
+
+
+def _deviations_at_plan_level(
+    model: cp_model.CpModel, inst: Instance, v: Variables
+) -> list[cp_model.IntVar]:
+    """`Instance.shares_at_plan_level`: the families of one pattern share the holiday kind's
+    nights they get together, each by its reachable grant × the share of its available nights that
+    are of that kind (the grant stands in for its nights, which the model has yet to choose:
+    share = together × part, linear). No level is imposed, so no family is pushed to take a
+    kind's nights from families of another pattern."""
+    groups: dict[tuple[str, str], list[tuple[ChildData, float, list[cp_model.IntVar]]]] = {}
+    for child in inst.children:
+        for row in share_rows(inst, child):
+            got = [y for n in row.nights if (y := v.occupied(child.idx, n)) is not None]
+            part = child.target * len(row.nights) / len(child.available)
+            groups.setdefault((row.kind, str(child.pattern)), []).append((child, part, got))
+    unit = PLAN_LEVEL_UNIT
+    deviations = []
+    for (kind, pattern), members in groups.items():
+        whole = sum(part for _child, part, _got in members)
+        if len(members) < 2 or whole <= 0:
+            continue
+        everyone = [y for _child, _part, got in members for y in got]
+        together = model.new_int_var(0, len(everyone), f"together_{kind}_{pattern}")
+        model.add(together == cp_model.LinearExpr.sum(everyone))
+        for child, part, got in members:
+            gap = (
+                unit * cp_model.LinearExpr.sum(got)
+                - round(unit * part / whole) * together
+                + round(unit * child.balance.get(kind, 0.0))
+            )
+            slack = unit * inst.share_tolerance
+            dev = model.new_int_var(0, len(got) + 1000, f"dev_{kind}_{child.idx}")
+            model.add(unit * dev >= gap - slack)
+            model.add(unit * dev >= -gap - slack)
+            deviations.append(dev)
+    return deviations
 
 
 def moved_nights(

@@ -14,10 +14,12 @@ import pytest
 from factories import MONDAY, child, house, round_input, unavailable
 
 from allocator.check import check_plan, max_flow_bound
+from allocator.decompose import house_pass_weighs_shares
 from allocator.generate import generate_round
 from allocator.instance import build_instance
 from allocator.result import Result, SolveStatus
 from allocator.solve import SolveParams, solve_round
+from models.config import ObjectiveWeights
 from models.round_input import RoundInput
 
 
@@ -130,3 +132,15 @@ def test_fill_gives_a_short_child_the_room_left_in_another_house():
     assert {b.house_id for b in bookings if b.child_id == "B0002"} == {"h2"}
     nights = sorted(b.night for b in bookings if b.child_id == "B0002")
     assert (nights[-1] - nights[0]).days == 3  # one stay of four nights
+
+
+def test_the_house_pass_weighs_holiday_shares_only_with_time_for_them() -> None:
+    # Bergen's 300 s give about 1.9 s per 1,000 night variables: the house pass weighs each
+    # house's holiday shares. At 60 s, or five times Bergen in 300 s, it leaves them to the
+    # search after it; and never when the coordinator has turned shares off.
+    inst = build_instance(generate_round(scale=1, seed=1))
+    weights = ObjectiveWeights()
+    assert house_pass_weighs_shares(inst, weights, 300.0)
+    assert not house_pass_weighs_shares(inst, weights, 60.0)
+    off = weights.model_copy(update={"share_deviation_night": 0})
+    assert not house_pass_weighs_shares(inst, off, 300.0)
