@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from allocator.assign import assign_houses
@@ -261,6 +262,28 @@ def house_pass_weighs_shares(inst: Instance, weights: ObjectiveWeights, time_lim
     return 1000 * time_limit / max(1, inst.night_variables) >= HOUSE_SHARES_MIN_SECONDS
 
 
+#: Share of a house's seconds for night moves and swaps on its greedy plan before CP-SAT.
+HOUSE_SWAP_SHARE = 0.2
+
+
+def shaped_greedy(
+    inst: Instance,
+    weights: ObjectiveWeights,
+    greedy: set[Key],
+    seconds: float,
+    stop: Callable[[], bool] = lambda: False,
+) -> set[Key]:
+    """A house's greedy plan with its stays shaped by night moves and swaps
+    (`allocator.swaps`; the same nights for every child). The greedy plan leaves places free
+    where a house is full, so the moves can join a single night to a stay there; CP-SAT then
+    adds the nights the greedy missed from a start of whole stays. On 20 houses of a region
+    five times Bergen, 0.5 s each took the greedy plans from 7.7% single nights to 0.6%,
+    where CP-SAT's few seconds a house leave about 10%. Fair shares are left to CP-SAT."""
+    plain = replace(inst, shares_at_plan_level=False)
+    no_shares = weights.model_copy(update={"share_deviation_night": 0})
+    return swap_nights(plain, no_shares, greedy, seconds, stop)
+
+
 def _house_pass(run: DecomposedRun, groups: list[Group]) -> Result | None:
     """Lay each group's nights in its share of the time (see `_house_weights`); a group whose
     time is gone keeps its greedy plan. Returns a failed result if a group has no plan at all."""
@@ -274,6 +297,13 @@ def _house_pass(run: DecomposedRun, groups: list[Group]) -> Result | None:
             continue
         limit = max(MIN_STAGE_SECONDS, left * weight[group.name] / weight_left)
         weight_left = max(1.0, weight_left - weight[group.name])
+        greedy = shaped_greedy(
+            sub.instance,
+            run.weights,
+            greedy,
+            HOUSE_SWAP_SHARE * limit,
+            lambda: run.interrupt.requested,
+        )
         # When the greedy plan already gives every child its reachable grant, stage 1 has
         # nothing to find: all the house's time goes to shaping stays (stage 2) from it.
         complete = len(greedy) >= sum(c.target for c in sub.instance.children)
