@@ -14,7 +14,7 @@ import math
 import signal
 import threading
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -27,7 +27,7 @@ from allocator.cpsat.variables import Key
 from allocator.diagnose import diagnose, unexplained_infeasibility
 from allocator.evaluate import evaluate_terms
 from allocator.hint import greedy_plan
-from allocator.instance import Instance, with_demand_scale
+from allocator.instance import ChildIdx, Instance, NightIdx, with_demand_scale
 from allocator.result import ProgressPoint, Result, SolveStatus, StageReport
 from models.config import ObjectiveWeights
 from models.outputs import Booking
@@ -189,15 +189,26 @@ def bookings_of(inst: Instance, plan: set[Key]) -> list[Booking]:
 
 def _near_start(rm: RoundModel, start: set[Key]) -> tuple[cp_model.LinearExprT, int]:
     """Stage 1's objective with ties broken towards ``start`` (the greedy plan): of the plans
-    with stage 1's best level it prefers the one that keeps most of ``start``'s nights. Stage 1
-    alone finds its last nights by moving single nights about, so its plan is scattered where
-    the greedy plan, a few nights short of it, is whole stays in the family's pattern. Returns
+    with stage 1's best level it prefers the one that keeps most of ``start``'s nights (2 a
+    night) and books its other nights next to them (1 a night). Stage 1 alone finds its last
+    nights by moving single nights about, so its plan is scattered where the greedy plan, a
+    few nights short of it, is whole stays in the family's pattern. Returns
     the objective and the factor its stage-1 part is scaled by, larger than the tie-break can
     ever be, so that the order of plans by stage 1's level is kept."""
-    kept = [var for key, var in rm.variables.night.items() if key in start]
-    scale = len(kept) + 1
+    mine: dict[ChildIdx, set[NightIdx]] = defaultdict(set)
+    for c, _h, n in start:
+        mine[c].add(n)
+    kept, joined = [], []
+    for key, var in rm.variables.night.items():
+        c, _h, n = key
+        if key in start:
+            kept.append(var)
+        elif n - 1 in mine[c] or n + 1 in mine[c]:
+            joined.append(var)
+    scale = 2 * len(kept) + len(joined) + 1
     level = cp_model.LinearExpr.weighted_sum([rm.stage_objective(1)], [scale])
-    return level - cp_model.LinearExpr.sum(kept), scale
+    tie_break = 2 * cp_model.LinearExpr.sum(kept) + cp_model.LinearExpr.sum(joined)
+    return level - tie_break, scale
 
 
 def _hold_stage1_level(

@@ -64,3 +64,20 @@ def test_stage2_with_neighbourhood_workers_only_keeps_stage1s_nights() -> None:
     assert result.status.has_plan
     assert check_plan(inp, result.bookings) == []
     assert len(result.bookings) == 13
+
+
+def test_stage1_books_the_nights_the_start_misses_next_to_its_stays() -> None:
+    # One place, seven nights, one child granted three; the start gives it Wednesday and
+    # Thursday. Every plan with three nights is as good for stage 1; of those that keep the
+    # start, the tie-break takes the third night next to the stay, not on its own.
+    inp = round_input([house("h1", places=1)], [child("B0001", 3)], nights=7)
+    inst = build_instance(inp)
+    rm = build_round_model(inst, inp.config.weights)
+    start = {(0, 0, 2), (0, 0, 3)}
+    objective, _scale = _near_start(rm, start)
+    rm.model.minimize(objective)
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 1
+    assert solver.solve(rm.model) == cp_model.OPTIMAL
+    nights = sorted(n for (_c, _h, n), var in rm.variables.night.items() if solver.value(var))
+    assert nights in ([1, 2, 3], [2, 3, 4])
