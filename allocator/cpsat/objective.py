@@ -283,11 +283,27 @@ def _deviations_from_shares(
                 - row.per_night * v.allocated[child.idx]
                 + row.offset
             )
-            dev = model.new_int_var(0, len(row.nights) + 1000, f"dev_{row.kind}_{child.idx}")
-            model.add(row.per_got * dev >= gap - row.slack)
-            model.add(row.per_got * dev >= -gap - row.slack)
-            deviations.append(dev)
+            name = f"dev_{row.kind}_{child.idx}"
+            deviations.append(
+                _nights_beyond(model, gap, row.per_got, row.slack, len(row.nights), name)
+            )
     return deviations
+
+
+def _nights_beyond(
+    model: cp_model.CpModel,
+    gap: cp_model.LinearExprT,
+    unit: int,
+    slack: int,
+    nights: int,
+    name: str,
+) -> cp_model.IntVar:
+    """Whole nights by which ``gap`` (got − share, in ``unit`` a night) strays beyond
+    ``slack`` on either side: the variable the fair-share term costs."""
+    dev = model.new_int_var(0, nights + 1000, name)
+    model.add(unit * dev >= gap - slack)
+    model.add(unit * dev >= -gap - slack)
+    return dev
 
 
 #: Fixed-point unit of a share at the plan's level: a family's share is its part of its
@@ -310,6 +326,7 @@ def _deviations_at_plan_level(
             part = child.target * len(row.nights) / len(child.available)
             groups.setdefault((row.kind, str(child.pattern)), []).append((child, part, got))
     unit = PLAN_LEVEL_UNIT
+    slack = unit * inst.share_tolerance
     deviations = []
     for (kind, pattern), members in groups.items():
         whole = sum(part for _child, part, _got in members)
@@ -324,11 +341,8 @@ def _deviations_at_plan_level(
                 - round(unit * part / whole) * together
                 + round(unit * child.balance.get(kind, 0.0))
             )
-            slack = unit * inst.share_tolerance
-            dev = model.new_int_var(0, len(got) + 1000, f"dev_{kind}_{child.idx}")
-            model.add(unit * dev >= gap - slack)
-            model.add(unit * dev >= -gap - slack)
-            deviations.append(dev)
+            name = f"dev_{kind}_{child.idx}"
+            deviations.append(_nights_beyond(model, gap, unit, slack, len(got), name))
     return deviations
 
 
