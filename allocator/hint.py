@@ -74,10 +74,15 @@ def _place_residents(state: _State) -> None:
                     break
 
 
-def _fits_pattern(inst: Instance, child: ChildData, nights: list[NightIdx]) -> bool:
+def _fits_pattern(
+    inst: Instance, child: ChildData, nights: list[NightIdx], exact: bool = False
+) -> bool:
     """The pattern's shape: weekend stays start Thursday–Saturday and hold a Friday or Saturday
-    night; weekday stays hold no Friday or Saturday night."""
+    night (``exact``: Friday and Saturday nights only); weekday stays hold no Friday or
+    Saturday night."""
     if child.pattern is Pattern.WEEKEND:
+        if exact:
+            return all(inst.weekend_night[n] for n in nights)
         first_day = inst.nights[nights[0]].weekday()
         return first_day in (THURSDAY, FRIDAY, SATURDAY) and any(
             inst.weekend_night[n] for n in nights
@@ -96,7 +101,7 @@ def _starts_near(ideal: int, n_nights: int) -> Iterator[int]:
 
 
 def _find_stay(
-    state: _State, child: ChildData, length: int, ideal: int, strict: bool
+    state: _State, child: ChildData, length: int, ideal: int, strict: bool, exact: bool = False
 ) -> tuple[HouseIdx, list[NightIdx]] | None:
     inst = state.inst
     mine = state.booked[child.idx]
@@ -110,12 +115,14 @@ def _find_stay(
         ),
     )
     for s in _starts_near(ideal, inst.n_nights):
+        if exact and not inst.weekend_night[s]:
+            continue
         nights = list(range(s, s + length))
         if not all(n in available and n not in mine for n in nights):
             continue
         if (s - 1) in mine or (s + length) in mine:
             continue
-        if strict and not _fits_pattern(inst, child, nights):
+        if strict and not _fits_pattern(inst, child, nights, exact):
             continue
         for h in houses:
             if state.budget[h] >= length and all(state.house_free(child.idx, h, n) for n in nights):
@@ -168,6 +175,14 @@ def _next_stay(state: _State, child: ChildData, stays_so_far: int) -> bool:
     spacing = n_nights / expected_stays
     offset = (child.idx * 7919) % max(1, int(spacing))
     ideal = min(n_nights - 1, int(offset + stays_so_far * spacing))
+    if child.pattern is Pattern.WEEKEND and min(preferred, need) > 1:
+        # Friday and Saturday first: with any start from Thursday to Saturday at once, the
+        # start nearest the even spacing was as often a Saturday–Sunday stay, a night off
+        # the pattern, as a Friday–Saturday one.
+        found = _find_stay(state, child, min(preferred, need), ideal, True, exact=True)
+        if found is not None:
+            state.book(child.idx, found[0], found[1])
+            return True
     for strict in (True, False):
         for length in range(min(preferred, need), 0, -1):
             if length == 1 and _extend_stay(state, child, strict):

@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import itertools
+
 from factories import child, house, round_input
 
-from allocator.assign import _describe, assign_houses, penalty
-from allocator.instance import build_instance
+from allocator import assign
+from allocator.assign import (
+    _AssignmentModel,
+    _describe,
+    assign_houses,
+    penalty,
+    relaxed_assignment,
+)
+from allocator.instance import Instance, build_instance
 
 
 def test_two_children_with_one_home_house_are_spread_when_it_cannot_hold_both():
@@ -58,3 +67,50 @@ def test_weekend_families_are_spread_so_every_house_has_the_same_weekend_pressur
     assignment = assign_houses(inst, time_limit=5.0, workers=1)
     weekend_in = [assignment[by_id[f"W000{i}"]] for i in range(1, 5)]
     assert sorted(weekend_in) == [h1, h1, h2, h2]
+
+
+def _small_round_with_a_crowded_category() -> tuple[Instance, _AssignmentModel]:
+    # Category 3 fits h1 only; category 2 fits both. The 3s fill h1, so the 2s must make room
+    # there, and the weekend families must spread between the houses.
+    inp = round_input(
+        [house("h1", places=2), house("h2", places=2, categories="2")],
+        [
+            child("A0001", 10, category="3"),
+            child("B0002", 8, category="3", pattern="weekend"),
+            child("C0003", 10, home_house="h1"),
+            child("D0004", 6, pattern="weekend", home_house="h1"),
+            child("E0005", 8),
+        ],
+        nights=28,
+    )
+    inst = build_instance(inp)
+    return inst, _describe(inst)
+
+
+def _best_penalty(inst: Instance, m: _AssignmentModel) -> int:
+    children = sorted({c for c, _h in m.choices})
+    options = [[h for (c2, h) in m.choices if c2 == c] for c in children]
+    return min(
+        penalty(m, dict(zip(children, pick, strict=True))) for pick in itertools.product(*options)
+    )
+
+
+def test_the_relaxation_rounded_and_repaired_reaches_the_best_assignment():
+    inst, m = _small_round_with_a_crowded_category()
+    assignment = assign_houses(inst, time_limit=5.0, workers=1)
+    assert penalty(m, assignment) == _best_penalty(inst, m)
+    relaxed = relaxed_assignment(m, 5.0)
+    assert relaxed is not None
+    rounded, split = relaxed
+    assert set(rounded) == {c for c, _h in m.choices}
+    assert all((c, h) in m.choices for c, h in rounded.items())
+    assert all((c, h) in m.choices for c, houses in split.items() for h in houses)
+
+
+def test_without_the_relaxation_cp_sat_still_assigns_every_child(monkeypatch):
+    # GLOP may find nothing in its seconds on a huge region: CP-SAT from the greedy assignment
+    # takes over.
+    inst, m = _small_round_with_a_crowded_category()
+    monkeypatch.setattr(assign, "relaxed_assignment", lambda m, seconds: None)
+    assignment = assign.assign_houses(inst, time_limit=5.0, workers=1)
+    assert penalty(m, assignment) == _best_penalty(inst, m)

@@ -36,6 +36,18 @@ def test_greedy_never_lengthens_a_weekend_stay_beyond_three_nights():
     assert all(s.nights <= 3 for s in stays_from_bookings(bookings))
 
 
+def test_greedy_gives_a_weekend_family_friday_and_saturday_stays_when_they_are_free():
+    # Eight nights over eight weeks with the house empty: four Friday–Saturday stays. A start
+    # nearest the even spacing that falls on a Monday used to become a Saturday–Sunday stay.
+    inp = round_input([house("h1", places=1)], [child("A0001", 8, pattern="weekend")], nights=56)
+    inst = build_instance(inp)
+    bookings = bookings_of(inst, greedy_plan(inst))
+    assert check_plan(inp, bookings) == []
+    assert len(bookings) == 8
+    assert {b.night.weekday() for b in bookings} == {4, 5}
+    assert [s.nights for s in stays_from_bookings(bookings)] == [2, 2, 2, 2]
+
+
 def test_moves_and_swaps_reach_the_best_assignment_of_a_small_round():
     # h1 takes categories 2 and 3, h2 only 2. B and D (category 3) must share h1, so A and C
     # (category 2, all four in h1 at the start) must make room: the start overloads h1.
