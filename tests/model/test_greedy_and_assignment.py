@@ -3,9 +3,10 @@ assignment's moves and swaps."""
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 
-from factories import child, house, round_input
+from factories import MONDAY, child, house, round_input
 
 from allocator.assign import _describe, _LocalSearch, penalty
 from allocator.check import check_plan
@@ -46,6 +47,26 @@ def test_greedy_gives_a_weekend_family_friday_and_saturday_stays_when_they_are_f
     assert len(bookings) == 8
     assert {b.night.weekday() for b in bookings} == {4, 5}
     assert [s.nights for s in stays_from_bookings(bookings)] == [2, 2, 2, 2]
+
+
+def test_greedy_leaves_fridays_and_saturdays_to_weekend_families():
+    # One place for two weeks from a Thursday: a weekend family (4 nights) and a family with
+    # no pattern (8 nights, booked first). The even spacing puts the first stay of the family
+    # with no pattern on the first Thursday, and a Thursday–Sunday stay there would take the
+    # weekend family's Friday and Saturday.
+    inp = round_input(
+        [house("h1", places=1)],
+        [child("A0001", 8), child("W0002", 4, pattern="weekend")],
+        nights=14,
+        start=MONDAY + dt.timedelta(days=3),
+    )
+    inst = build_instance(inp)
+    bookings = bookings_of(inst, greedy_plan(inst))
+    assert check_plan(inp, bookings) == []
+    nights = {c: [b.night for b in bookings if b.child_id == c] for c in ("A0001", "W0002")}
+    assert len(nights["W0002"]) == 4
+    assert {n.weekday() for n in nights["W0002"]} == {4, 5}
+    assert all(n.weekday() not in (4, 5) for n in nights["A0001"])
 
 
 def test_moves_and_swaps_reach_the_best_assignment_of_a_small_round():
