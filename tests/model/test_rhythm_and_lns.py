@@ -18,12 +18,13 @@ from allocator.decompose import DecomposedRun, house_groups
 from allocator.evaluate import evaluate_terms
 from allocator.generate import generate_round
 from allocator.hint import greedy_plan
-from allocator.instance import build_instance, sub_instance
+from allocator.instance import Instance, build_instance, sub_instance, with_demand_scale
 from allocator.lns import improve
 from allocator.rhythm import even_gap, rhythm_windows
 from allocator.solve import Interrupt, SolveParams, bookings_of
 from models.config import ObjectiveWeights
 from models.outputs import Booking
+from models.round_input import RoundInput
 
 
 def test_rhythm_spreads_stays_over_the_round():
@@ -115,9 +116,16 @@ def _tiny_optimum_round():
     )
 
 
+def _as_monolithic_solves_it(inp: RoundInput) -> Instance:
+    """The instance whose objective the monolithic solve optimises: fair shares scaled to the
+    greedy plan's level (`allocator.solve.solve_round`), so that objectives compare."""
+    inst = build_instance(inp)
+    return with_demand_scale(inst, greedy_plan(inst))
+
+
 def test_search_reaches_the_known_optimum_on_a_tiny_round():
     inp = _tiny_optimum_round()
-    inst = build_instance(inp)
+    inst = _as_monolithic_solves_it(inp)
     weights = inp.config.weights
     optimum = solve_checked(inp)
     assert optimum.status.name == "OPTIMAL"
@@ -133,7 +141,7 @@ def test_search_reaches_the_known_optimum_on_a_tiny_round():
 
 def test_search_gives_back_an_optimal_plan_unchanged():
     inp = _tiny_optimum_round()
-    inst = build_instance(inp)
+    inst = _as_monolithic_solves_it(inp)
     optimum = solve_checked(inp)
     house_of = {h.house_id: h.idx for h in inst.houses}
     child_of = {c.child_id: c.idx for c in inst.children}
