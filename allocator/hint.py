@@ -120,8 +120,6 @@ def _find_stay(
         ),
     )
     for s in _starts_near(ideal, inst.n_nights):
-        if exact and child.pattern is Pattern.WEEKEND and not inst.weekend_night[s]:
-            continue
         nights = list(range(s, s + length))
         if not all(n in available and n not in mine for n in nights):
             continue

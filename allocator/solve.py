@@ -400,6 +400,14 @@ def solve_monolithic(
     )
 
 
+def monolithic_instance(inst: Instance, weights: ObjectiveWeights) -> Instance:
+    """The instance whose objective the monolithic method optimises: when fair shares are
+    weighed, their scales taken from a greedy plan (`with_demand_scale`)."""
+    if weights.share_deviation_night > 0 and inst.demand:
+        return with_demand_scale(inst, greedy_plan(inst))
+    return inst
+
+
 def solve_round(
     inst: Instance,
     weights: ObjectiveWeights,
@@ -418,7 +426,5 @@ def solve_round(
 
         return solve_decomposed(inst, weights, params, on_progress)
     if method == "monolithic":
-        if weights.share_deviation_night > 0 and inst.demand:
-            inst = with_demand_scale(inst, greedy_plan(inst))
-        return solve_monolithic(inst, weights, params, on_progress)
+        return solve_monolithic(monolithic_instance(inst, weights), weights, params, on_progress)
     raise ValueError(f"unknown method {method!r} (auto, monolithic, lns or decomposed)")

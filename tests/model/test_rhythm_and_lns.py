@@ -18,13 +18,12 @@ from allocator.decompose import DecomposedRun, house_groups
 from allocator.evaluate import evaluate_terms
 from allocator.generate import generate_round
 from allocator.hint import greedy_plan
-from allocator.instance import Instance, build_instance, sub_instance, with_demand_scale
+from allocator.instance import build_instance, sub_instance
 from allocator.lns import improve
 from allocator.rhythm import even_gap, rhythm_windows
-from allocator.solve import Interrupt, SolveParams, bookings_of
+from allocator.solve import Interrupt, SolveParams, bookings_of, monolithic_instance
 from models.config import ObjectiveWeights
 from models.outputs import Booking
-from models.round_input import RoundInput
 
 
 def test_rhythm_spreads_stays_over_the_round():
@@ -116,16 +115,10 @@ def _tiny_optimum_round():
     )
 
 
-def _as_monolithic_solves_it(inp: RoundInput) -> Instance:
-    """The instance whose objective the monolithic solve optimises: fair shares scaled to the
-    greedy plan's level (`allocator.solve.solve_round`), so that objectives compare."""
-    inst = build_instance(inp)
-    return with_demand_scale(inst, greedy_plan(inst))
-
-
 def test_search_reaches_the_known_optimum_on_a_tiny_round():
     inp = _tiny_optimum_round()
-    inst = _as_monolithic_solves_it(inp)
+    # The objective the monolithic optimum is measured in, so that the two compare.
+    inst = monolithic_instance(build_instance(inp), inp.config.weights)
     weights = inp.config.weights
     optimum = solve_checked(inp)
     assert optimum.status.name == "OPTIMAL"
@@ -141,7 +134,8 @@ def test_search_reaches_the_known_optimum_on_a_tiny_round():
 
 def test_search_gives_back_an_optimal_plan_unchanged():
     inp = _tiny_optimum_round()
-    inst = _as_monolithic_solves_it(inp)
+    # The objective the monolithic optimum is measured in, so that the two compare.
+    inst = monolithic_instance(build_instance(inp), inp.config.weights)
     optimum = solve_checked(inp)
     house_of = {h.house_id: h.idx for h in inst.houses}
     child_of = {c.child_id: c.idx for c in inst.children}
