@@ -4,9 +4,11 @@ A family's part of the objective (stays, single nights, pattern, rhythm, wishes,
 houses) depends on its own nights alone. Moving one of a child's nights to another night in
 the same house, or swapping two nights with another child of that house, keeps the nights each
 child is given and each house's nights (its budget); a night moved into a free place is
-checked against that night's places. Such a move is therefore judged exactly by the two
-families' own terms (`allocator.evaluate.ChildCosts`), thousands of moves a second where one
-CP-SAT neighbourhood takes a third of a second.
+checked against that night's places, and a night or a stay moved into another of the child's
+houses (a child the mop-up gave a few nights in a second house) against that house's budget.
+Such a move is therefore judged exactly by the two families' own terms
+(`allocator.evaluate.ChildCosts`), thousands of moves a second where one CP-SAT neighbourhood
+takes a third of a second.
 
 The search looks where the objective is worst: a child's single-night stays (and, to join
 one, the last night of a longer stay), nights outside its pattern and nights beyond its fair
@@ -25,9 +27,12 @@ from dataclasses import dataclass, field
 
 from allocator.cpsat.variables import Key
 from allocator.evaluate import ChildCosts
-from allocator.instance import ChildData, ChildIdx, HouseIdx, Instance, NightIdx
+from allocator.instance import ChildData, ChildIdx, HouseIdx, Instance, NightIdx, usable_nights
 from models.config import ObjectiveWeights
 from models.inputs import Pattern
+
+#: A (house, night) place a child sleeps in.
+Place = tuple[HouseIdx, NightIdx]
 
 
 @dataclass
@@ -42,13 +47,17 @@ class _State:
     available: dict[ChildIdx, frozenset[NightIdx]] = field(default_factory=dict)
     members: dict[HouseIdx, set[ChildIdx]] = field(default_factory=dict)
     """Children with a night in each house (non-residents): the partners of a stay swap."""
+    house_nights: dict[HouseIdx, int] = field(default_factory=dict)
+    """Nights booked in each house: a night moved into another house must keep its budget."""
 
     @classmethod
     def of(cls, inst: Instance, weights: ObjectiveWeights, plan: Iterable[Key]) -> _State:
         state = cls(inst, weights)
         state.nights = {ch.idx: {} for ch in inst.children}
         state.occupants = defaultdict(set)
+        state.house_nights = defaultdict(int)
         for c, h, n in plan:
+            state.house_nights[h] += 1
             state.nights[c][n] = h
             state.occupants[(h, n)].add(c)
             if not inst.children[c].is_resident:
@@ -67,6 +76,11 @@ class _State:
         """The child's own part of the objective with these nights."""
         return self.costs.cost_by_night(c, nights)
 
+    def has_budget_for_one_more(self, h: HouseIdx) -> bool:
+        """Whether house ``h`` can give one more night within its nights for the round (rules
+        R2 and R3: the 350-night budget and the places of every night)."""
+        return self.house_nights[h] < usable_nights(self.inst.houses[h])
+
     def plan(self) -> set[Key]:
         return {(c, h, n) for c, mine in self.nights.items() for n, h in mine.items()}
 
@@ -83,7 +97,7 @@ def _can_sleep(
     (rules R1, R2 by its places, R4, R5 incompatible pairs, S1 max stay, S2 one house per
     stay, R7 forbidden nights); ``leaving`` is the child it swaps with, who frees the place."""
     inst = state.inst
-    if n in nights or h not in child.candidates or not child.offered(n):
+    if n in nights or h not in child.eligible or not child.offered(n):
         return False
     if inst.houses[h].nightly_capacity[n] <= 0 or (h, n) in child.blocked:
         return False
@@ -108,11 +122,13 @@ def _can_sleep(
 
 
 def _sources(state: _State, child: ChildData) -> list[NightIdx]:
-    """The child's nights worth moving: single-night stays, nights outside its pattern and
-    nights of a kind it has beyond its fair share (never a pinned night)."""
+    """The child's nights worth moving: single-night stays, nights outside its pattern,
+    nights of a kind it has beyond its fair share and nights outside the house it has most
+    nights in (never a pinned night)."""
     mine = state.nights[child.idx]
     pinned = {n for _h, n in child.pinned}
-    found: set[NightIdx] = set()
+    main_house = _houses_by_nights(mine)[0] if mine else None
+    found: set[NightIdx] = {n for n, h in mine.items() if h != main_house}
     for n in mine:
         if n - 1 not in mine and n + 1 not in mine:
             found.add(n)
@@ -168,57 +184,204 @@ def _targets(state: _State, child: ChildData) -> list[NightIdx]:
     return sorted(found - set(mine))
 
 
+def _houses_by_nights(nights: dict[NightIdx, HouseIdx]) -> list[HouseIdx]:
+    """The houses of the child's nights, the one with most nights first."""
+    count: dict[HouseIdx, int] = defaultdict(int)
+    for h in nights.values():
+        count[h] += 1
+    return sorted(count, key=lambda h: (-count[h], h))
+
+
 def _improve_child(state: _State, child: ChildData) -> bool:
     """The first move or swap of one of the child's nights that lowers the objective; made.
-    Returns whether one was found."""
-    c = child.idx
-    mine = state.nights[c]
-    children = state.inst.children
+    A child with nights in two houses may also move a night into another of its houses, where
+    that house's budget allows (one house fewer when it was the last night there). Returns
+    whether one was found."""
+    mine = state.nights[child.idx]
     targets = _targets(state, child)
     ends, beside = _joiners(state, child)
     moves = [(n, targets) for n in _sources(state, child)] + [(n, beside) for n in ends]
+    houses = _houses_by_nights(mine)
     for n, towards in moves:
-        h = mine[n]
-        without = {k: v for k, v in mine.items() if k != n}
-        for m in towards:
-            if not 0 <= m < len(state.inst.nights):
+        for to in houses:
+            if to != mine[n] and not state.has_budget_for_one_more(to):
                 continue
-            capacity = state.inst.houses[h].nightly_capacity[m]
-            if capacity <= 0:
-                continue
-            here = state.occupants.get((h, m), set())
-            if len(here) < capacity and _can_sleep(state, child, without, h, m, None):
-                moved = {**without, m: h}
-                gain = state.cost[c] - state.cost_of(c, moved)
-                if gain > 0:
-                    _apply(state, h, c, [n], [m], moved, None)
-                    return True
-                continue
-            moved = {**without, m: h}
-            moved_cost: int | None = None  # the same whoever c swaps with
-            for d in sorted(here):
-                other = children[d]
-                theirs = state.nights[d]
-                if other.is_resident or n in theirs or (h, m) in other.pinned:
-                    continue
-                if not _can_sleep(state, child, without, h, m, d):
-                    continue
-                rest = {k: v for k, v in theirs.items() if k != m}
-                if moved_cost is None:
-                    moved_cost = state.cost_of(c, moved)
-                before = state.cost[c] + state.cost[d] - moved_cost
-                if _can_sleep(state, other, rest, h, n, c):
-                    swapped = {**rest, n: h}
-                    if before - state.cost_of(d, swapped) > 0:
-                        _apply(state, h, c, [n], [m], moved, (d, swapped))
-                        return True
-                for free in _free_beside(state, other, rest, h, m):
-                    relocated = {**rest, free: h}
-                    if before - state.cost_of(d, relocated) > 0:
-                        _rebook(state, h, c, [n], [m], moved)
-                        _rebook(state, h, d, [m], [free], relocated)
-                        return True
+            if _move_night(state, child, n, to, towards):
+                return True
     return False
+
+
+def _move_night(
+    state: _State, child: ChildData, n: NightIdx, to: HouseIdx, towards: list[NightIdx]
+) -> bool:
+    """The first night of ``towards`` in house ``to`` that child takes instead of ``n`` and
+    lowers the objective: in a free place, in exchange with the child holding it, or that
+    child moving on to a free place beside its stays; made."""
+    c = child.idx
+    mine = state.nights[c]
+    children = state.inst.children
+    h = mine[n]
+    without = {k: v for k, v in mine.items() if k != n}
+    for m in towards:
+        if not 0 <= m < len(state.inst.nights):
+            continue
+        capacity = state.inst.houses[to].nightly_capacity[m]
+        if capacity <= 0:
+            continue
+        here = state.occupants.get((to, m), set())
+        moved = {**without, m: to}
+        if len(here) < capacity and _can_sleep(state, child, without, to, m, None):
+            if state.cost[c] - state.cost_of(c, moved) > 0:
+                _rebook(state, c, [(h, n)], [(to, m)], moved)
+                return True
+            continue
+        moved_cost: int | None = None  # the same whoever c swaps with
+        for d in sorted(here):
+            other = children[d]
+            theirs = state.nights[d]
+            if other.is_resident or n in theirs or (to, m) in other.pinned:
+                continue
+            if not _can_sleep(state, child, without, to, m, d):
+                continue
+            rest = {k: v for k, v in theirs.items() if k != m}
+            if moved_cost is None:
+                moved_cost = state.cost_of(c, moved)
+            before = state.cost[c] + state.cost[d] - moved_cost
+            # An exchange across houses must not give the other child a house it was not in.
+            joins_a_house = to != h and h not in theirs.values()
+            if not joins_a_house and _can_sleep(state, other, rest, h, n, c):
+                swapped = {**rest, n: h}
+                if before - state.cost_of(d, swapped) > 0:
+                    _rebook(state, c, [(h, n)], [(to, m)], moved)
+                    _rebook(state, d, [(to, m)], [(h, n)], swapped)
+                    return True
+            for free in _free_beside(state, other, rest, to, m):
+                relocated = {**rest, free: to}
+                if before - state.cost_of(d, relocated) > 0:
+                    _rebook(state, c, [(h, n)], [(to, m)], moved)
+                    _rebook(state, d, [(to, m)], [(to, free)], relocated)
+                    return True
+    return False
+
+
+def _move_stay_home(state: _State, child: ChildData) -> bool:
+    """The first stay of a child in a house other than its main one (the house it has most
+    nights in) whose nights move into the main house, within its budget, and lower the
+    objective; made. A stay of two nights elsewhere cannot come home a night at a time: the
+    first night moved leaves a single night behind, which costs more than it saves. A child
+    with many nights rarely finds a free place that fits between its stays at home, so a night
+    there may be taken from another child of the house, who moves to a free place beside its
+    own stays (`_cheapest_home_night`)."""
+    mine = state.nights[child.idx]
+    houses = _houses_by_nights(mine)
+    if len(houses) < 2:
+        return False
+    home = houses[0]
+    pinned = {n for _h, n in child.pinned}
+    for h in houses[1:]:
+        for stay in _stays_in(mine, h):
+            if pinned.intersection(stay):
+                continue
+            if state.house_nights[home] + len(stay) > usable_nights(state.inst.houses[home]):
+                continue
+            if _bring_home(state, child, h, stay, home):
+                return True
+    return False
+
+
+@dataclass
+class _Tentative:
+    """Rebookings made on trial: kept if together they lower the objective, else undone."""
+
+    state: _State
+    undo: list[tuple[ChildIdx, list[Place], list[Place], dict[NightIdx, HouseIdx]]] = field(
+        default_factory=list
+    )
+    cost_before: dict[ChildIdx, int] = field(default_factory=dict)
+
+    def rebook(
+        self,
+        c: ChildIdx,
+        leaves: list[Place],
+        arrives: list[Place],
+        nights: dict[NightIdx, HouseIdx],
+    ) -> None:
+        self.cost_before.setdefault(c, self.state.cost[c])
+        self.undo.append((c, arrives, leaves, self.state.nights[c]))
+        _rebook(self.state, c, leaves, arrives, nights)
+
+    def gain(self) -> int:
+        return sum(before - self.state.cost[c] for c, before in self.cost_before.items())
+
+    def roll_back(self) -> None:
+        for c, leaves, arrives, nights in reversed(self.undo):
+            _rebook(self.state, c, leaves, arrives, nights)
+
+
+def _bring_home(
+    state: _State, child: ChildData, h: HouseIdx, stay: tuple[NightIdx, ...], home: HouseIdx
+) -> bool:
+    """Child's ``stay`` in house ``h`` moved night by night into house ``home``, each night
+    the cheapest way (`_cheapest_home_night`); kept if the objective is lower, else undone."""
+    c = child.idx
+    trial = _Tentative(state)
+    without = {k: v for k, v in state.nights[c].items() if k not in stay}
+    trial.rebook(c, [(h, n) for n in stay], [], without)
+    for _ in stay:
+        step = _cheapest_home_night(state, child, home)
+        if step is None:
+            trial.roll_back()
+            return False
+        n, ejected = step
+        if ejected is not None:
+            d, free = ejected
+            theirs = {k: v for k, v in state.nights[d].items() if k != n}
+            trial.rebook(d, [(home, n)], [(home, free)], {**theirs, free: home})
+        trial.rebook(c, [], [(home, n)], {**state.nights[c], n: home})
+    if trial.gain() > 0:
+        return True
+    trial.roll_back()
+    return False
+
+
+def _cheapest_home_night(
+    state: _State, child: ChildData, home: HouseIdx
+) -> tuple[NightIdx, tuple[ChildIdx, NightIdx] | None] | None:
+    """The night of house ``home`` the child takes most cheaply: a free place, or (next to
+    its stays) a night another child gives up for a free place beside its own stays."""
+    c = child.idx
+    mine = state.nights[c]
+    capacity = state.inst.houses[home].nightly_capacity
+    children = state.inst.children
+    beside = {n + side for n in mine for side in (-1, 1)}
+    best: tuple[int, NightIdx, tuple[ChildIdx, NightIdx] | None] | None = None
+    for n in range(len(capacity)):
+        if n in mine or capacity[n] <= 0:
+            continue
+        here = state.occupants.get((home, n), set())
+        if len(here) < capacity[n]:
+            if _can_sleep(state, child, mine, home, n, None):
+                delta = state.cost_of(c, {**mine, n: home}) - state.cost[c]
+                if best is None or delta < best[0]:
+                    best = (delta, n, None)
+            continue
+        if n not in beside:
+            continue
+        mine_delta: int | None = None
+        for d in sorted(here):
+            other = children[d]
+            if other.is_resident or (home, n) in other.pinned:
+                continue
+            if not _can_sleep(state, child, mine, home, n, d):
+                continue
+            if mine_delta is None:
+                mine_delta = state.cost_of(c, {**mine, n: home}) - state.cost[c]
+            rest = {k: v for k, v in state.nights[d].items() if k != n}
+            for free in _free_beside(state, other, rest, home, n):
+                delta = mine_delta + state.cost_of(d, {**rest, free: home}) - state.cost[d]
+                if best is None or delta < best[0]:
+                    best = (delta, n, (d, free))
+    return None if best is None else (best[1], best[2])
 
 
 def _free_beside(
@@ -243,37 +406,22 @@ def _free_beside(
     return found
 
 
-def _apply(
-    state: _State,
-    h: HouseIdx,
-    c: ChildIdx,
-    given: Iterable[NightIdx],
-    taken: Iterable[NightIdx],
-    moved: dict[NightIdx, HouseIdx],
-    swap: tuple[ChildIdx, dict[NightIdx, HouseIdx]] | None,
-) -> None:
-    """Child ``c`` gives up ``given`` and takes ``taken`` in house ``h``; with ``swap`` the
-    other child takes ``given`` and gives up ``taken``."""
-    given, taken = list(given), list(taken)
-    _rebook(state, h, c, given, taken, moved)
-    if swap is not None:
-        d, swapped = swap
-        _rebook(state, h, d, taken, given, swapped)
-
-
 def _rebook(
     state: _State,
-    h: HouseIdx,
     c: ChildIdx,
-    leaves: list[NightIdx],
-    arrives: list[NightIdx],
+    leaves: Iterable[Place],
+    arrives: Iterable[Place],
     nights: dict[NightIdx, HouseIdx],
 ) -> None:
-    """Child ``c`` leaves house ``h`` on ``leaves``, arrives on ``arrives``: now ``nights``."""
-    for n in leaves:
+    """Child ``c`` leaves its (house, night) places ``leaves`` and arrives on ``arrives``:
+    now ``nights``."""
+    for h, n in leaves:
         state.occupants[(h, n)].discard(c)
-    for n in arrives:
+        state.house_nights[h] -= 1
+    for h, n in arrives:
         state.occupants[(h, n)].add(c)
+        state.house_nights[h] += 1
+        state.members.setdefault(h, set()).add(c)
     state.nights[c] = nights
     state.cost[c] = state.cost_of(c, nights)
 
@@ -297,7 +445,7 @@ def _takes(
     nights: dict[NightIdx, HouseIdx],
     h: HouseIdx,
     block: tuple[NightIdx, ...],
-    leaving: ChildIdx,
+    leaving: ChildIdx | None,
 ) -> dict[NightIdx, HouseIdx] | None:
     """``nights`` with ``block`` added in house ``h`` if every night of it is allowed (see
     `_can_sleep`), else None."""
@@ -347,7 +495,8 @@ def _swap_stays(state: _State, child: ChildData) -> bool:
                     gain = state.cost[c] + state.cost[d] - state.cost_of(c, moved)
                     gain -= state.cost_of(d, swapped)
                     if gain > 0:
-                        _apply(state, h, c, stay, block, moved, (d, swapped))
+                        _rebook(state, c, [(h, n) for n in stay], [(h, n) for n in block], moved)
+                        _rebook(state, d, [(h, n) for n in block], [(h, n) for n in stay], swapped)
                         return True
     return False
 
@@ -372,7 +521,7 @@ def swap_nights(
     todo = [ch for ch in inst.children if not ch.is_resident and state.nights[ch.idx]]
     # Night moves first: they are cheap and settle most single nights before the stay
     # exchanges, which try many more pairs, look at what is left.
-    for step in (_improve_child, _improve_or_exchange):
+    for step in (_move_stay_home, _improve_child, _improve_or_exchange):
         improved = True
         while improved and not out_of_time():
             improved = False
