@@ -1,21 +1,23 @@
 """Night moves and swaps: a fast local search between the CP-SAT steps.
 
 A family's part of the objective (stays, single nights, pattern, rhythm, wishes, fair shares,
-houses) depends on its own nights alone. Moving one of a child's nights to another night in
-the same house, or swapping two nights with another child of that house, keeps the nights each
-child is given and each house's nights (its budget); a night moved into a free place is
-checked against that night's places, and a night or a stay moved into another of the child's
-houses (a child the mop-up gave a few nights in a second house) against that house's budget.
-Such a move is therefore judged exactly by the two families' own terms
-(`allocator.evaluate.ChildCosts`), thousands of moves a second where one CP-SAT neighbourhood
-takes a third of a second.
+houses) depends on its own nights alone, and the worst child's share never falls when no child
+loses a night. Moving one of a child's nights to another night in the same house, or swapping
+two nights with another child of that house, keeps the nights each child is given and each
+house's nights (its budget); a night moved into a free place is checked against that night's
+places, and a night or a stay moved into another of the child's houses (a child the mop-up
+gave a few nights in a second house), or a night added for a child short of its grant,
+against that house's budget. Such a move is therefore judged exactly by the families' own
+terms (`allocator.evaluate.ChildCosts`), thousands of moves a second where one CP-SAT
+neighbourhood takes a third of a second.
 
-The search looks where the objective is worst: a child's single-night stays (and, to join
-one, the last night of a longer stay), nights outside its pattern and nights beyond its fair
-share of a high-demand kind, moved next to its other stays or onto its wishes or the kinds it
-is short of. The move goes into a free place; or the child holding the night takes the moved
-night in exchange, or moves to a free place next to its own stays (a chain of two). A move is
-kept only if it lowers the objective and keeps every hard rule the model enforces.
+The search looks where the objective is worst: a child short of its grant, a child with a stay
+in a second house, a child's single-night stays (and, to join one, the last night of a longer
+stay), nights outside its pattern and nights beyond its fair share of a high-demand kind,
+moved next to its other stays or onto its wishes or the kinds it is short of. The move goes
+into a free place; or the child holding the night takes the moved night in exchange, or moves
+to a free place next to its own stays (a chain of two). A move is kept only if it lowers the
+objective and keeps every hard rule the model enforces.
 """
 
 from __future__ import annotations
@@ -289,6 +291,29 @@ def _move_stay_home(state: _State, child: ChildData) -> bool:
     return False
 
 
+def _add_night(state: _State, child: ChildData) -> bool:
+    """One more night for a child below its reachable grant, in the house it has most nights
+    in, within that house's budget: a free place, or a night another child of the house gives
+    up for a free place beside its own stays; made if it lowers the objective. The mop-up
+    re-solves only the children furthest below their grant and the fill only finds free
+    places, so on a large region a child may be left short in a house with nights to spare
+    (ten times Bergen: a "week" family at 117 of 127 nights with 28 of its house's nights
+    unused)."""
+    mine = state.nights[child.idx]
+    if not mine or len(mine) >= child.target or child.is_resident:
+        return False
+    home = _houses_by_nights(mine)[0]
+    if not state.has_budget_for_one_more(home):
+        return False
+    trial = _Tentative(state)
+    if not _take_home_night(trial, child, home):
+        return False
+    if trial.gain() > 0:
+        return True
+    trial.roll_back()
+    return False
+
+
 @dataclass
 class _Tentative:
     """Rebookings made on trial: kept if together they lower the objective, else undone."""
@@ -328,20 +353,29 @@ def _bring_home(
     without = {k: v for k, v in state.nights[c].items() if k not in stay}
     trial.rebook(c, [(h, n) for n in stay], [], without)
     for _ in stay:
-        step = _cheapest_home_night(state, child, home)
-        if step is None:
+        if not _take_home_night(trial, child, home):
             trial.roll_back()
             return False
-        n, ejected = step
-        if ejected is not None:
-            d, free = ejected
-            theirs = {k: v for k, v in state.nights[d].items() if k != n}
-            trial.rebook(d, [(home, n)], [(home, free)], {**theirs, free: home})
-        trial.rebook(c, [], [(home, n)], {**state.nights[c], n: home})
     if trial.gain() > 0:
         return True
     trial.roll_back()
     return False
+
+
+def _take_home_night(trial: _Tentative, child: ChildData, home: HouseIdx) -> bool:
+    """The child takes its cheapest night in house ``home`` (`_cheapest_home_night`) on
+    ``trial``; False if there is none."""
+    state = trial.state
+    step = _cheapest_home_night(state, child, home)
+    if step is None:
+        return False
+    n, ejected = step
+    if ejected is not None:
+        d, free = ejected
+        theirs = {k: v for k, v in state.nights[d].items() if k != n}
+        trial.rebook(d, [(home, n)], [(home, free)], {**theirs, free: home})
+    trial.rebook(child.idx, [], [(home, n)], {**state.nights[child.idx], n: home})
+    return True
 
 
 def _cheapest_home_night(
@@ -508,10 +542,12 @@ def swap_nights(
     time_limit: float,
     stop: Callable[[], bool] = lambda: False,
 ) -> set[Key]:
-    """``plan`` improved by night moves, two-child swaps and chains of two inside a house
-    until no move helps, ``time_limit`` seconds have passed or ``stop()`` (CTRL-C). Every
-    child keeps its number of nights and every house its number of nights, so budgets and
-    the nights given hold; a night taken in a free place is checked against its places."""
+    """``plan`` improved by nights added for children short of their grant, stays brought
+    home from a second house, night moves, two-child swaps and chains of two inside a house
+    until no move helps, ``time_limit`` seconds have passed or ``stop()`` (CTRL-C). No child
+    loses a night, so the nights given and the worst child's share never fall; a night taken
+    in a free place is checked against its places, one taken in another house against that
+    house's budget."""
     deadline = time.monotonic() + time_limit
 
     def out_of_time() -> bool:
@@ -521,7 +557,7 @@ def swap_nights(
     todo = [ch for ch in inst.children if not ch.is_resident and state.nights[ch.idx]]
     # Night moves first: they are cheap and settle most single nights before the stay
     # exchanges, which try many more pairs, look at what is left.
-    for step in (_move_stay_home, _improve_child, _improve_or_exchange):
+    for step in (_add_night, _move_stay_home, _improve_child, _improve_or_exchange):
         improved = True
         while improved and not out_of_time():
             improved = False

@@ -1,6 +1,6 @@
 """Night moves and swaps (`allocator.swaps`): single nights merged into stays, nights in a
-second house brought home within the budget, every hard rule kept, each child's nights
-unchanged, never worse."""
+second house brought home within the budget, a child short of its grant given a night another
+child moves off, every hard rule kept, no child losing a night, never worse."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import dataclasses
 import datetime as dt
 from collections import Counter
 
-from factories import MONDAY, child, house, round_input, wish
+from factories import MONDAY, child, house, round_input, unavailable, wish
 from hypothesis import given
 from test_pins_and_keep import pin, with_pins
 from test_properties import PROPERTY_SETTINGS, tiny_rounds
@@ -149,6 +149,27 @@ def test_a_stay_in_a_second_house_moves_home_whole() -> None:
     assert check_plan(inp, bookings_of(inst, plan)) == []
 
 
+def test_a_child_short_of_its_grant_takes_a_night_another_child_moves_off() -> None:
+    # A is granted three nights but has Monday–Tuesday only, and is away from Thursday; the
+    # house's one place is free on Friday and Saturday alone. B moves from Wednesday to
+    # Friday (beside its Thursday), and A takes Wednesday: a stay of three nights.
+    inp = round_input(
+        [house("h1")],
+        [child("A0001", 3), child("B0002", 2)],
+        nights=6,
+        unavailable=[
+            unavailable("A0001", MONDAY + dt.timedelta(days=3), MONDAY + dt.timedelta(days=5))
+        ],
+    )
+    inst = build_instance(inp)
+    start = {(0, 0, 0), (0, 0, 1), (1, 0, 2), (1, 0, 3)}
+
+    plan = swap_nights(inst, inp.config.weights, start, 10)
+
+    assert plan == {(0, 0, 0), (0, 0, 1), (0, 0, 2), (1, 0, 3), (1, 0, 4)}
+    assert check_plan(inp, bookings_of(inst, plan)) == []
+
+
 def test_a_night_never_moves_into_a_house_beyond_its_budget() -> None:
     # h1's budget over six nights is 150 × 6 / 365 = 2 nights (rule R3), both used by A: its
     # night in h2 has nowhere to go in h1.
@@ -173,9 +194,14 @@ def test_swaps_keep_every_rule_every_count_and_never_worsen(inp: RoundInput) -> 
     plan = swap_nights(inst, inp.config.weights, start, time_limit=5)
 
     assert check_plan(inp, bookings_of(inst, plan)) == []
-    # Each child keeps its number of nights; a night may move into a free place or into
-    # another of the child's houses (the checker holds each night's places and each budget).
-    assert Counter(c for c, _h, _n in plan) == Counter(c for c, _h, _n in start)
+    # No child loses a night, and only a child below its reachable grant gains one; a night
+    # may move into a free place or into another of the child's houses (the checker holds
+    # each night's places and each budget).
+    before, after = Counter(c for c, _h, _n in start), Counter(c for c, _h, _n in plan)
+    for ch in inst.children:
+        assert after[ch.idx] >= before[ch.idx]
+        if after[ch.idx] > before[ch.idx]:
+            assert after[ch.idx] <= ch.target
     assert objective(inst, inp, plan) <= objective(inst, inp, start)
 
 
