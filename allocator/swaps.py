@@ -555,9 +555,10 @@ def swap_nights(
 
     state = _State.of(inst, weights, plan)
     todo = [ch for ch in inst.children if not ch.is_resident and state.nights[ch.idx]]
+    _fill_lowest_share_first(state, todo, out_of_time)
     # Night moves first: they are cheap and settle most single nights before the stay
     # exchanges, which try many more pairs, look at what is left.
-    for step in (_add_night, _move_stay_home, _improve_child, _improve_or_exchange):
+    for step in (_move_stay_home, _improve_child, _improve_or_exchange):
         improved = True
         while improved and not out_of_time():
             improved = False
@@ -569,6 +570,20 @@ def swap_nights(
                     if out_of_time():
                         break
     return state.plan()
+
+
+def _fill_lowest_share_first(
+    state: _State, children: list[ChildData], out_of_time: Callable[[], bool]
+) -> None:
+    """Children short of their grant get nights (`_add_night`) one at a time, in rounds, the
+    lowest share of its grant first in each round: a house's last nights go to the child
+    furthest below its grant ("the shortfall shared fairly"), not to whichever child's
+    nights cost most."""
+    short = [ch for ch in children if len(state.nights[ch.idx]) < ch.target]
+    while short and not out_of_time():
+        short.sort(key=lambda ch: (len(state.nights[ch.idx]) / ch.target, ch.idx))
+        gained = [ch for ch in short if not out_of_time() and _add_night(state, ch)]
+        short = [ch for ch in gained if len(state.nights[ch.idx]) < ch.target]
 
 
 def _improve_or_exchange(state: _State, child: ChildData) -> bool:

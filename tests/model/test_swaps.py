@@ -20,6 +20,7 @@ from allocator.hint import greedy_plan
 from allocator.instance import Instance, build_instance
 from allocator.solve import bookings_of
 from allocator.swaps import swap_nights
+from models.config import ObjectiveWeights
 from models.round_input import RoundInput
 
 
@@ -167,6 +168,25 @@ def test_a_child_short_of_its_grant_takes_a_night_another_child_moves_off() -> N
     plan = swap_nights(inst, inp.config.weights, start, 10)
 
     assert plan == {(0, 0, 0), (0, 0, 1), (0, 0, 2), (1, 0, 3), (1, 0, 4)}
+    assert check_plan(inp, bookings_of(inst, plan)) == []
+
+
+def test_the_last_free_night_goes_to_the_child_furthest_below_its_grant() -> None:
+    # Night 2 is the house's one free place. B (two of its three nights) and A (two of six)
+    # could both take it next to their stays; A is further below its grant. The deep-shortfall
+    # term is off so that A's own costs do not already put it first.
+    inp = round_input(
+        [house("h1")],
+        [child("B0001", 3), child("A0002", 6), child("C0003", 1)],
+        nights=6,
+        weights=ObjectiveWeights(deep_shortfall=0),
+    )
+    inst = build_instance(inp)
+    start = {(1, 0, 0), (1, 0, 1), (0, 0, 3), (0, 0, 4), (2, 0, 5)}
+
+    plan = swap_nights(inst, inp.config.weights, start, 10)
+
+    assert (1, 0, 2) in plan
     assert check_plan(inp, bookings_of(inst, plan)) == []
 
 
