@@ -78,10 +78,10 @@ class _State:
         """The child's own part of the objective with these nights."""
         return self.costs.cost_by_night(c, nights)
 
-    def has_budget_for_one_more(self, h: HouseIdx) -> bool:
-        """Whether house ``h`` can give one more night within its nights for the round (rules
+    def has_budget_for(self, h: HouseIdx, more: int = 1) -> bool:
+        """Whether house ``h`` can give ``more`` nights within its nights for the round (rules
         R2 and R3: the 350-night budget and the places of every night)."""
-        return self.house_nights[h] < usable_nights(self.inst.houses[h])
+        return self.house_nights[h] + more <= usable_nights(self.inst.houses[h])
 
     def plan(self) -> set[Key]:
         return {(c, h, n) for c, mine in self.nights.items() for n, h in mine.items()}
@@ -206,7 +206,7 @@ def _improve_child(state: _State, child: ChildData) -> bool:
     houses = _houses_by_nights(mine)
     for n, towards in moves:
         for to in houses:
-            if to != mine[n] and not state.has_budget_for_one_more(to):
+            if to != mine[n] and not state.has_budget_for(to):
                 continue
             if _move_night(state, child, n, to, towards):
                 return True
@@ -284,7 +284,7 @@ def _move_stay_home(state: _State, child: ChildData) -> bool:
         for stay in _stays_in(mine, h):
             if pinned.intersection(stay):
                 continue
-            if state.house_nights[home] + len(stay) > usable_nights(state.inst.houses[home]):
+            if not state.has_budget_for(home, len(stay)):
                 continue
             if _bring_home(state, child, h, stay, home):
                 return True
@@ -303,15 +303,10 @@ def _add_night(state: _State, child: ChildData) -> bool:
     if not mine or len(mine) >= child.target or child.is_resident:
         return False
     home = _houses_by_nights(mine)[0]
-    if not state.has_budget_for_one_more(home):
+    if not state.has_budget_for(home):
         return False
     trial = _Tentative(state)
-    if not _take_home_night(trial, child, home):
-        return False
-    if trial.gain() > 0:
-        return True
-    trial.roll_back()
-    return False
+    return _take_home_night(trial, child, home) and trial.keep_if_better()
 
 
 @dataclass
@@ -338,6 +333,13 @@ class _Tentative:
     def gain(self) -> int:
         return sum(before - self.state.cost[c] for c, before in self.cost_before.items())
 
+    def keep_if_better(self) -> bool:
+        """Keep the rebookings if together they lower the objective, else undo them."""
+        if self.gain() > 0:
+            return True
+        self.roll_back()
+        return False
+
     def roll_back(self) -> None:
         for c, leaves, arrives, nights in reversed(self.undo):
             _rebook(self.state, c, leaves, arrives, nights)
@@ -356,10 +358,7 @@ def _bring_home(
         if not _take_home_night(trial, child, home):
             trial.roll_back()
             return False
-    if trial.gain() > 0:
-        return True
-    trial.roll_back()
-    return False
+    return trial.keep_if_better()
 
 
 def _take_home_night(trial: _Tentative, child: ChildData, home: HouseIdx) -> bool:
