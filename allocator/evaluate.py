@@ -6,7 +6,6 @@ model) and by tests: on a solved model the recomputed terms equal the solver's.
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from allocator.instance import (
     ShareRow,
     place_open,
     share_rows,
+    shortfall_floors,
     with_demand_scale,
 )
 from models.config import ObjectiveWeights
@@ -66,9 +66,9 @@ def child_counts(
     (long gaps, wishes met, fair share, ...), computed from the plan alone."""
     w = weights
     counts = ChildCounts(nights=len(mine))
-    floor_nights = math.ceil(child.target * w.fair_floor_percent / 100)
-    if floor_nights > 0 and not child.is_resident:
-        counts.deep = max(0, floor_nights - len(mine))
+    if not child.is_resident:
+        floors = shortfall_floors(child.target, w)
+        counts.deep = sum(max(0, floor - len(mine)) for floor in floors)
     if not child.is_resident:
         counts.stays = sum(1 for n in mine if n - 1 not in mine)
         counts.singles = sum(1 for n in mine if n - 1 not in mine and n + 1 not in mine)

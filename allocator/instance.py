@@ -8,12 +8,14 @@ night watch, barnebolig iff level 6) and a short list of candidate houses for th
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from allocator.demand import demand_nights
 from models.categories import NEEDS_NIGHT_WATCH
+from models.config import ObjectiveWeights
 from models.inputs import Child, House, HouseKind, Pattern, PinKind, WishKind
 from models.outputs import Booking
 from models.round_input import RoundInput
@@ -514,6 +516,26 @@ def build_instance(
         demand=demand_nights(nights, inp.calendar),
         share_tolerance=inp.config.weights.share_tolerance_nights,
     )
+
+
+#: The lowest of the shortfall floors (`shortfall_floors`), in percent of the grant.
+LOWEST_SHORTFALL_FLOOR_PERCENT = 50
+
+
+def shortfall_floors(target: int, weights: ObjectiveWeights) -> tuple[int, ...]:
+    """The child's shortfall floors in nights: its fair floor (``fair_floor_percent`` of its
+    reachable grant) and one every ``shortfall_step_percent`` below it, down to half the grant.
+    "Forvaltningsenheten skal sikre likebehandling" (the guideline): each night short of each
+    floor costs ``deep_shortfall``, so the cost of a night lost grows step by step as the child
+    falls further below its grant, and a night is worth most to the child furthest below."""
+    if target <= 0 or weights.deep_shortfall <= 0:
+        return ()
+    top = weights.fair_floor_percent
+    step = weights.shortfall_step_percent
+    percents = [top]
+    while step > 0 and percents[-1] - step >= LOWEST_SHORTFALL_FLOOR_PERCENT:
+        percents.append(percents[-1] - step)
+    return tuple(n for p in percents if (n := math.ceil(target * p / 100)) > 0)
 
 
 #: Fixed-point factor for fair shares in the model (shares are fractions of nights).

@@ -1,15 +1,16 @@
 """Night moves and swaps: a fast local search between the CP-SAT steps.
 
 A family's part of the objective (stays, single nights, pattern, rhythm, wishes, fair shares,
-houses) depends on its own nights alone, and the worst child's share never falls when no child
-loses a night. Moving one of a child's nights to another night in the same house, or swapping
-two nights with another child of that house, keeps the nights each child is given and each
-house's nights (its budget); a night moved into a free place is checked against that night's
-places, and a night or a stay moved into another of the child's houses (a child the mop-up
-gave a few nights in a second house), or a night added for a child short of its grant,
-against that house's budget. Such a move is therefore judged exactly by the families' own
-terms (`allocator.evaluate.ChildCosts`), thousands of moves a second where one CP-SAT
-neighbourhood takes a third of a second.
+houses) depends on its own nights alone, and the worst child's share never falls when a child
+loses a night only to a child that stays below it (a transfer to a child below its fair floor,
+`_take_from_better_off`; no other move takes a night from a child). Moving one of a child's
+nights to another night in the same house, or swapping two nights with another child of that
+house, keeps the nights each child is given and each house's nights (its budget); a night moved
+into a free place is checked against that night's places, and a night or a stay moved into
+another of the child's houses (a child the mop-up gave a few nights in a second house), or a
+night added for a child short of its grant, against that house's budget. Such a move is
+therefore judged exactly by the families' own terms (`allocator.evaluate.ChildCosts`), thousands
+of moves a second where one CP-SAT neighbourhood takes a third of a second.
 
 The search looks where the objective is worst: a child short of its grant, a child with a stay
 in a second house, a child's single-night stays (and, to join one, the last night of a longer
@@ -29,7 +30,15 @@ from dataclasses import dataclass, field
 
 from allocator.cpsat.variables import Key
 from allocator.evaluate import ChildCosts
-from allocator.instance import ChildData, ChildIdx, HouseIdx, Instance, NightIdx, usable_nights
+from allocator.instance import (
+    ChildData,
+    ChildIdx,
+    HouseIdx,
+    Instance,
+    NightIdx,
+    shortfall_floors,
+    usable_nights,
+)
 from models.config import ObjectiveWeights
 from models.inputs import Pattern
 
@@ -472,6 +481,17 @@ def _stays_in(nights: dict[NightIdx, HouseIdx], h: HouseIdx) -> list[tuple[Night
     return stays
 
 
+def _blocks_of(stays: list[tuple[NightIdx, ...]], length: int) -> Iterable[tuple[NightIdx, ...]]:
+    """The runs of ``length`` nights a stay swap may take from ``stays``: a stay of that
+    length, or the first or last nights of a longer stay (the rest of it stays whole)."""
+    for stay in stays:
+        if len(stay) == length:
+            yield stay
+        elif len(stay) > length:
+            yield stay[:length]
+            yield stay[-length:]
+
+
 def _takes(
     state: _State,
     child: ChildData,
@@ -491,10 +511,12 @@ def _takes(
 
 
 def _swap_stays(state: _State, child: ChildData) -> bool:
-    """The first exchange of a whole stay of the child for a whole stay of the same length of
-    another child in the same house that lowers the objective; made. Exchanging whole stays
-    keeps both families' stays whole, where a single night's swap would break them: it moves
-    a holiday, a wished week or a weekend from one family to another."""
+    """The first exchange of a whole stay of the child for as many nights of another child
+    of the same house (a stay of the same length, or the start or end of a longer one) that
+    lowers the objective; made. Exchanging whole stays keeps both families' stays whole,
+    where a single night's swap would break them: it moves a holiday, a wished week or a
+    weekend from one family to another. The part of a longer stay is what lets a family short
+    of a holiday take two of its nights from a family with a week of it."""
     c = child.idx
     mine = state.nights[c]
     pinned = {n for _h, n in child.pinned}
@@ -511,8 +533,8 @@ def _swap_stays(state: _State, child: ChildData) -> bool:
                 other = children[d]
                 theirs = state.nights[d]
                 their_pins = {n for _h, n in other.pinned}
-                for block in _stays_in(theirs, h):
-                    if len(block) != len(stay) or their_pins.intersection(block):
+                for block in _blocks_of(_stays_in(theirs, h), len(stay)):
+                    if their_pins.intersection(block):
                         continue
                     if not leaves_bad and not worth_taking.intersection(block):
                         continue
@@ -543,8 +565,9 @@ def swap_nights(
 ) -> set[Key]:
     """``plan`` improved by nights added for children short of their grant, stays brought
     home from a second house, night moves, two-child swaps and chains of two inside a house
-    until no move helps, ``time_limit`` seconds have passed or ``stop()`` (CTRL-C). No child
-    loses a night, so the nights given and the worst child's share never fall; a night taken
+    until no move helps, ``time_limit`` seconds have passed or ``stop()`` (CTRL-C). A child
+    loses a night only to a child below its fair floor that stays below the giver's share, so
+    the nights given and the worst child's share never fall; a night taken
     in a free place is checked against its places, one taken in another house against that
     house's budget."""
     deadline = time.monotonic() + time_limit
@@ -574,15 +597,70 @@ def swap_nights(
 def _fill_lowest_share_first(
     state: _State, children: list[ChildData], out_of_time: Callable[[], bool]
 ) -> None:
-    """Children short of their grant get nights (`_add_night`) one at a time, in rounds, the
-    lowest share of its grant first in each round: a house's last nights go to the child
-    furthest below its grant ("the shortfall shared fairly"), not to whichever child's
-    nights cost most."""
+    """Children short of their grant get nights one at a time, in rounds, the lowest share of
+    its grant first in each round: a house's last nights go to the child furthest below its
+    grant ("the shortfall shared fairly"), not to whichever child's nights cost most. A night
+    comes from the house's budget (`_add_night`) or, when the house is at its budget, from a
+    child of the house further above its own grant (`_take_from_better_off`)."""
     short = [ch for ch in children if len(state.nights[ch.idx]) < ch.target]
     while short and not out_of_time():
         short.sort(key=lambda ch: (len(state.nights[ch.idx]) / ch.target, ch.idx))
-        gained = [ch for ch in short if not out_of_time() and _add_night(state, ch)]
+        gained = [
+            ch
+            for ch in short
+            if not out_of_time() and (_add_night(state, ch) or _take_from_better_off(state, ch))
+        ]
         short = [ch for ch in gained if len(state.nights[ch.idx]) < ch.target]
+
+
+def _share(state: _State, child: ChildData, more: int = 0) -> float:
+    """The child's nights (plus ``more``) over its reachable grant."""
+    return (len(state.nights[child.idx]) + more) / child.target
+
+
+def _take_from_better_off(state: _State, child: ChildData) -> bool:
+    """A night next to the child's stays in its main house, given up by another child of the
+    house that stays further above its own grant than the child will be: made if it lowers
+    the objective. Only the shortfall floors (`allocator.instance.shortfall_floors`) make such
+    a transfer pay; it is tried only for a child below its fair floor (a child at its grant
+    never gives a night for another's stays), and the worst child's share never falls.
+
+    Why: when demand exceeds the houses every house is at its budget, so the fill finds no
+    night, and the mop-up re-solves only a few children: at 115% of Bergen's demand one
+    house's lowest child sat at 83% of its grant beside children of the same house at 100%."""
+    c = child.idx
+    mine = state.nights[c]
+    floors = shortfall_floors(child.target, state.weights)
+    if not mine or not floors or len(mine) >= floors[0] or child.is_resident:
+        return False
+    home = _houses_by_nights(mine)[0]
+    after = _share(state, child, 1)
+    children = state.inst.children
+    best: tuple[int, NightIdx, ChildIdx] | None = None
+    for n in sorted({k + side for k in mine for side in (-1, 1)} - set(mine)):
+        if not 0 <= n < len(state.inst.nights):
+            continue
+        mine_delta: int | None = None
+        for d in sorted(state.occupants.get((home, n), ())):
+            donor = children[d]
+            if donor.is_resident or donor.target <= 0 or (home, n) in donor.pinned:
+                continue
+            if _share(state, donor, -1) < after:
+                continue
+            if not _can_sleep(state, child, mine, home, n, d):
+                continue
+            if mine_delta is None:
+                mine_delta = state.cost_of(c, {**mine, n: home}) - state.cost[c]
+            theirs = {k: v for k, v in state.nights[d].items() if k != n}
+            delta = mine_delta + state.cost_of(d, theirs) - state.cost[d]
+            if delta < 0 and (best is None or delta < best[0]):
+                best = (delta, n, d)
+    if best is None:
+        return False
+    _delta, n, d = best
+    _rebook(state, d, [(home, n)], [], {k: v for k, v in state.nights[d].items() if k != n})
+    _rebook(state, c, [], [(home, n)], {**mine, n: home})
+    return True
 
 
 def _improve_or_exchange(state: _State, child: ChildData) -> bool:

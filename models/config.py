@@ -23,6 +23,12 @@ class ObjectiveWeights(BaseModel):
     worst_child: int = Field(default=1000, ge=0, le=1_000_000)
     deep_shortfall: int = Field(default=100, ge=0, le=1_000_000)
     fair_floor_percent: int = Field(default=95, ge=0, le=100)
+    shortfall_step_percent: int = Field(default=5, ge=0, le=100)
+    """Below the fair floor, each further step of this many percent points of the grant is a
+    floor of its own (down to half the grant), and a night short of each costs
+    ``deep_shortfall`` again: a night lost costs more the further the child is below its
+    grant, so a shortfall is spread evenly rather than left on whoever the search reached last
+    (`allocator.instance.shortfall_floors`). 0: the fair floor alone."""
     fulfilment_tolerance_permille: int = Field(default=2, ge=0, le=1000)
     stay: int = Field(default=20, ge=0, le=1_000_000)
     single_night: int = Field(default=60, ge=0, le=1_000_000)

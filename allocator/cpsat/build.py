@@ -56,8 +56,8 @@ class RoundModel:
             m.add_hint(var, int(n in mine and n - 1 not in mine and n + 1 not in mine))
         for (c, h), var in v.house_used.items():
             m.add_hint(var, int(h in houses_of.get(c, set())))
-        for c, var in v.deep_shortfall.items():
-            m.add_hint(var, max(0, v.deep_floor[c] - len(nights_of.get(c, ()))))
+        for (c, i), var in v.deep_shortfall.items():
+            m.add_hint(var, max(0, v.deep_floor[(c, i)] - len(nights_of.get(c, ()))))
         if v.worst_share is not None:
             allocated = {c: len(nights) for c, nights in nights_of.items()}
             m.add_hint(v.worst_share, inst.worst_share(allocated))

@@ -8,14 +8,13 @@ weight is above zero.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from ortools.sat.python import cp_model
 
 from allocator.cpsat.variables import Variables
-from allocator.instance import ChildData, Instance, share_rows
+from allocator.instance import ChildData, Instance, share_rows, shortfall_floors
 from models.config import ObjectiveWeights
 from models.inputs import Pattern
 
@@ -56,20 +55,21 @@ def worst_child_share(
 def deep_shortfall(
     model: cp_model.CpModel, inst: Instance, v: Variables, w: ObjectiveWeights
 ) -> Term | None:
-    """Each night a child falls below ``fair_floor_percent`` of its grant costs extra, so the
-    shortfall is spread over many children rather than heaped on a few."""
+    """Each night a child falls below ``fair_floor_percent`` of its grant costs extra, and again
+    below each step under it (`allocator.instance.shortfall_floors`), so the shortfall is
+    spread over many children rather than heaped on a few."""
     if w.deep_shortfall <= 0:
         return None
     terms = []
     for child in inst.children:
-        floor_nights = math.ceil(child.target * w.fair_floor_percent / 100)
-        if floor_nights <= 0 or child.is_resident:
+        if child.is_resident:
             continue
-        deep = model.new_int_var(0, floor_nights, f"deep_{child.idx}")
-        model.add(deep >= floor_nights - v.allocated[child.idx])
-        v.deep_shortfall[child.idx] = deep
-        v.deep_floor[child.idx] = floor_nights
-        terms.append(deep)
+        for i, floor in enumerate(shortfall_floors(child.target, w)):
+            deep = model.new_int_var(0, floor, f"deep_{child.idx}_{i}")
+            model.add(deep >= floor - v.allocated[child.idx])
+            v.deep_shortfall[(child.idx, i)] = deep
+            v.deep_floor[(child.idx, i)] = floor
+            terms.append(deep)
     return Term("deep_shortfall", w.deep_shortfall * sum(terms), 1)
 
 

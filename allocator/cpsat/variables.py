@@ -34,8 +34,10 @@ class Variables:
     stay_start: dict[tuple[ChildIdx, NightIdx], cp_model.IntVar] = field(default_factory=dict)
     single_night: dict[tuple[ChildIdx, NightIdx], cp_model.IntVar] = field(default_factory=dict)
     house_used: dict[tuple[ChildIdx, HouseIdx], cp_model.IntVar] = field(default_factory=dict)
-    deep_shortfall: dict[ChildIdx, cp_model.IntVar] = field(default_factory=dict)
-    deep_floor: dict[ChildIdx, int] = field(default_factory=dict)
+    deep_shortfall: dict[tuple[ChildIdx, int], cp_model.IntVar] = field(default_factory=dict)
+    """Nights short of each of a child's shortfall floors, keyed (child, i-th floor)."""
+    deep_floor: dict[tuple[ChildIdx, int], int] = field(default_factory=dict)
+    """Each shortfall floor in nights (`allocator.instance.shortfall_floors`)."""
     worst_share: cp_model.IntVar | None = None
     """Lowest child's share of its reachable grant, in percent (0–100)."""
 

@@ -30,6 +30,21 @@ def test_shortfall_is_shared_fairly():
     assert (got["A0001"], got["B0002"]) == (5, 2)
 
 
+def test_a_shortfall_below_the_fair_floor_is_spread_evenly_by_the_floors():
+    # One place, 12 nights, two children granted 12 each: any split gives 12 nights. With the
+    # worst child's share left out, only the shortfall floors (95%, 90%, ..., 50%) tell the
+    # splits apart, and each night costs more the further a child is below its grant: 6 + 6.
+    inp = round_input(
+        [house(places=1)],
+        [child("A0001", 12), child("B0002", 12)],
+        nights=12,
+        weights=ObjectiveWeights(worst_child=0),
+    )
+    result = solve_checked(inp)
+    got = nights_per_child(result)
+    assert (got["A0001"], got["B0002"]) == (6, 6)
+
+
 def test_nights_come_as_one_stay_not_singles():
     # Granted 4 of 7 free nights, pattern any: one 4-night stay, no single nights.
     inp = round_input([house(places=1)], [child("B0001", 4)])

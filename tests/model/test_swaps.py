@@ -1,6 +1,7 @@
 """Night moves and swaps (`allocator.swaps`): single nights merged into stays, nights in a
 second house brought home within the budget, a child short of its grant given a night another
-child moves off, every hard rule kept, no child losing a night, never worse."""
+child moves off or a night given up by a child further above its grant, every hard rule kept,
+the worst share never falling, never worse."""
 
 from __future__ import annotations
 
@@ -67,6 +68,27 @@ def test_a_family_gets_its_wished_stay_by_exchanging_it_for_its_own() -> None:
     plan = swap_nights(inst, inp.config.weights, start, time_limit=10)
 
     assert plan == {(0, 0, 0), (0, 0, 1), (1, 0, 2), (1, 0, 3)}
+    assert check_plan(inp, bookings_of(inst, plan)) == []
+
+
+def test_a_family_takes_its_wished_nights_from_the_end_of_a_longer_stay() -> None:
+    # One place, six nights: B holds Monday–Thursday, A Friday–Saturday and wishes for
+    # Wednesday–Thursday. A takes the last two nights of B's stay and B takes A's: the wish is
+    # met, both keep their nights, and no night is a single one. (Fair shares are off: they
+    # would reward a first step on their own.)
+    inp = round_input(
+        [house(places=1)],
+        [child("A0001", 2), child("B0002", 4)],
+        nights=6,
+        wishes=[wish("A0001", MONDAY + dt.timedelta(days=2), MONDAY + dt.timedelta(days=3))],
+        weights=ObjectiveWeights(share_deviation_night=0),
+    )
+    inst = build_instance(inp)
+    start = {(0, 0, 4), (0, 0, 5), (1, 0, 0), (1, 0, 1), (1, 0, 2), (1, 0, 3)}
+
+    plan = swap_nights(inst, inp.config.weights, start, time_limit=10)
+
+    assert plan == {(0, 0, 2), (0, 0, 3), (1, 0, 0), (1, 0, 1), (1, 0, 4), (1, 0, 5)}
     assert check_plan(inp, bookings_of(inst, plan)) == []
 
 
@@ -190,6 +212,42 @@ def test_the_last_free_night_goes_to_the_child_furthest_below_its_grant() -> Non
     assert check_plan(inp, bookings_of(inst, plan)) == []
 
 
+def test_a_child_far_below_its_grant_takes_a_night_from_a_child_at_its_grant() -> None:
+    # The house is full and at its budget: A has two of its six nights, B all four of its.
+    # B gives up Wednesday, beside A's stay: A at three of six (50%), B at three of four
+    # (75%), still above A. A second night would leave B (two of four) below A (four of six).
+    inp = round_input([house("h1")], [child("A0001", 6), child("B0002", 4)], nights=6)
+    inst = build_instance(inp)
+    start = {(0, 0, 0), (0, 0, 1), (1, 0, 2), (1, 0, 3), (1, 0, 4), (1, 0, 5)}
+
+    plan = swap_nights(inst, inp.config.weights, start, 10)
+
+    assert plan == {(0, 0, 0), (0, 0, 1), (0, 0, 2), (1, 0, 3), (1, 0, 4), (1, 0, 5)}
+    assert check_plan(inp, bookings_of(inst, plan)) == []
+
+
+def test_a_child_above_its_fair_floor_never_takes_another_childs_night() -> None:
+    # A has four of its six nights, above a fair floor of 50%. Taking Friday from B would
+    # end B's single night (B at five of six, still level with A), but a child at or above
+    # its fair floor never takes a night from another: the counts stay as they are.
+    weights = ObjectiveWeights(fair_floor_percent=50, shortfall_step_percent=0)
+    inp = round_input(
+        [house("h1")],
+        [child("A0001", 6), child("B0002", 6), child("C0003", 2)],
+        nights=12,
+        weights=weights,
+    )
+    inst = build_instance(inp)
+    a, b, c = range(3)
+    start = {(a, 0, n) for n in range(4)} | {(b, 0, n) for n in (4, 6, 7, 8, 9, 10)}
+    start |= {(c, 0, 5), (c, 0, 11)}
+
+    plan = swap_nights(inst, inp.config.weights, start, 10)
+
+    assert Counter(k for k, _h, _n in plan) == {a: 4, b: 6, c: 2}
+    assert check_plan(inp, bookings_of(inst, plan)) == []
+
+
 def test_a_night_never_moves_into_a_house_beyond_its_budget() -> None:
     # h1's budget over six nights is 150 × 6 / 365 = 2 nights (rule R3), both used by A: its
     # night in h2 has nowhere to go in h1.
@@ -214,14 +272,16 @@ def test_swaps_keep_every_rule_every_count_and_never_worsen(inp: RoundInput) -> 
     plan = swap_nights(inst, inp.config.weights, start, time_limit=5)
 
     assert check_plan(inp, bookings_of(inst, plan)) == []
-    # No child loses a night, and only a child below its reachable grant gains one; a night
-    # may move into a free place or into another of the child's houses (the checker holds
-    # each night's places and each budget).
+    # Only a child below its reachable grant gains a night, the nights given and the lowest
+    # share never fall, and a child loses a night only to a transfer (to a child below its
+    # fair floor); a night may move into a free place or into another of the child's houses
+    # (the checker holds each night's places and each budget).
     before, after = Counter(c for c, _h, _n in start), Counter(c for c, _h, _n in plan)
     for ch in inst.children:
-        assert after[ch.idx] >= before[ch.idx]
         if after[ch.idx] > before[ch.idx]:
             assert after[ch.idx] <= ch.target
+    assert sum(after.values()) >= sum(before.values())
+    assert inst.worst_share(after) >= inst.worst_share(before)
     assert objective(inst, inp, plan) <= objective(inst, inp, start)
 
 
