@@ -413,20 +413,43 @@ def _mop_up(run: DecomposedRun, assignment: dict[ChildIdx, HouseIdx]) -> None:
 SWAP_SHARE = 0.9
 
 
-def _swap_nights(run: DecomposedRun) -> None:
+def _swap_nights(run: DecomposedRun, share_of_left: float = SWAP_SHARE) -> None:
     """Single-night moves and two-child swaps inside a house (`allocator.swaps`) before the
-    CP-SAT neighbourhoods: they take thousands of small steps a second where a neighbourhood
-    takes a third of a second, and leave the neighbourhoods the changes that need a solver."""
+    CP-SAT neighbourhoods, for ``share_of_left`` of the time left: they take thousands of small
+    steps a second where a neighbourhood takes a third of a second, and leave the
+    neighbourhoods the changes that need a solver."""
     left = run.left()
     if left < 1.0 or run.interrupt.requested:
         return
     before = sum(evaluate_terms(run.inst, run.weights, run.plan).values())
     run.plan = swap_nights(
-        run.inst, run.weights, run.plan, SWAP_SHARE * left, lambda: run.interrupt.requested
+        run.inst, run.weights, run.plan, share_of_left * left, lambda: run.interrupt.requested
     )
     objective = sum(evaluate_terms(run.inst, run.weights, run.plan).values())
     if objective < before and run.on_progress is not None:
         run.on_progress(ProgressPoint(2, run.elapsed(), objective, float("nan"), "swaps"))
+
+
+#: Share of the round's time left for the last moves and swaps, after the neighbourhood
+#: search (`_last_swaps`), and the seconds they get at least.
+LAST_SWAPS_SHARE = 0.03
+LAST_SWAPS_MIN_SECONDS = 1.5
+
+
+def last_swaps_share(time_limit: float) -> float:
+    """The share of the round's time the last moves and swaps get (`_last_swaps`)."""
+    return min(0.5, max(LAST_SWAPS_SHARE, LAST_SWAPS_MIN_SECONDS / max(time_limit, 1e-9)))
+
+
+def _last_swaps(run: DecomposedRun) -> None:
+    """The moves and swaps once more, with every fair share at the level of the plan as it now
+    is (`with_demand_scale`), in the time left. The neighbourhood search moves high-demand
+    nights between families of different patterns, so the level the moves and swaps began
+    with has drifted from the one the plan is measured at; and the search leaves moves these
+    find at once. On Bergen's 300-s plan, 8 s of them took the families within ±1 of every
+    share from 73.8% to 77.6%."""
+    run.inst = with_demand_scale(run.inst, run.plan)
+    _swap_nights(run, share_of_left=1.0)
 
 
 def solve_decomposed(
@@ -484,7 +507,8 @@ def solve_decomposed(
         run.weights = weights
         run.inst = with_demand_scale(replace(run.inst, shares_at_plan_level=False), run.plan)
         _swap_nights(run)
-        improve(run, groups, params.seed)
+        improve(run, groups, params.seed, until_share=1 - last_swaps_share(params.time_limit))
+        _last_swaps(run)
     terms = evaluate_terms(run.inst, weights, run.plan)
     return Result(
         # Optimal sub-problems do not prove the whole round optimal.

@@ -236,9 +236,11 @@ def _round_part(costs: ChildCosts, children: Sequence[ChildIdx], plan: set[Key])
     return sum(costs.cost(c, mine) for c, mine in nights.items())
 
 
-def improve(run: DecomposedRun, groups: Sequence[Group], seed: int) -> LnsStats:
-    """Re-solve neighbourhoods of the house groups until the time is up, each house in turn
-    (a house that stops improving is left alone)."""
+def improve(
+    run: DecomposedRun, groups: Sequence[Group], seed: int, until_share: float = 1.0
+) -> LnsStats:
+    """Re-solve neighbourhoods of the house groups until ``until_share`` of the round's time
+    is up, each house in turn (a house that stops improving is left alone)."""
     rng = random.Random(seed)
     stats = LnsStats()
     fair = run.weights.share_deviation_night > 0
@@ -249,7 +251,7 @@ def improve(run: DecomposedRun, groups: Sequence[Group], seed: int) -> LnsStats:
     costs = ChildCosts(run.inst, run.weights)
     turn = 0
     while todo and not run.interrupt.requested:
-        left = run.left()
+        left = run.left(until_share)
         if left < 1.0:
             break
         group = todo[turn % len(todo)]

@@ -14,14 +14,15 @@ from conftest import solve_checked
 from factories import MONDAY, child, house, round_input
 
 from allocator.check import check_plan, compute_figures
-from allocator.decompose import DecomposedRun, house_groups
+from allocator.decompose import DecomposedRun, _last_swaps, house_groups, last_swaps_share
 from allocator.evaluate import evaluate_terms
 from allocator.generate import generate_round
 from allocator.hint import greedy_plan
-from allocator.instance import build_instance, sub_instance
+from allocator.instance import build_instance, sub_instance, with_demand_scale
 from allocator.lns import improve
 from allocator.rhythm import even_gap, rhythm_windows
 from allocator.solve import Interrupt, SolveParams, bookings_of, monolithic_instance
+from allocator.swaps import swap_nights
 from models.config import ObjectiveWeights
 from models.outputs import Booking
 
@@ -171,3 +172,31 @@ def test_search_plan_is_valid_after_every_accepted_step(monkeypatch):
     improve(run, house_groups(inst, {c: h for c, h, _n in run.plan}), seed=3)
     assert violations, "no step was accepted"
     assert violations == [0] * len(violations)
+
+
+def test_the_search_leaves_its_last_seconds_to_moves_at_the_plans_own_share_level():
+    # Fair shares are measured at the level of the plan as it ends. The search stops early
+    # enough for the moves and swaps to run once more, at that level (`_last_swaps`), and
+    # they never make the plan worse there.
+    inp = generate_round(scale=0.15, seed=5)
+    inst = build_instance(inp)
+    weights = inp.config.weights
+    greedy = greedy_plan(inst)
+    swapped = swap_nights(with_demand_scale(inst, greedy), weights, greedy, time_limit=20)
+    limit = 4.0
+    run = DecomposedRun(inst, weights, SolveParams(time_limit=limit, workers=1), None, Interrupt())
+    run.plan = swapped
+    run.inst = with_demand_scale(inst, swapped)
+
+    improve(
+        run, house_groups(inst, {c: h for c, h, _n in run.plan}), 1, 1 - last_swaps_share(limit)
+    )
+
+    assert run.left() >= 1.0
+    searched = set(run.plan)
+    at_its_level = with_demand_scale(inst, searched)
+    _last_swaps(run)
+    assert run.inst.demand_scale == at_its_level.demand_scale
+    before = sum(evaluate_terms(at_its_level, weights, searched).values())
+    assert sum(evaluate_terms(at_its_level, weights, run.plan).values()) <= before
+    assert check_plan(inp, bookings_of(inst, run.plan)) == []
