@@ -56,7 +56,7 @@ class ObjectiveWeights(BaseModel):
     ``share_tolerance_nights`` (weekends, Christmas, Easter, 17 May, school breaks); 0 turns
     it off. Measured on Bergen (300 s; README "Decisions"): at 40 (off-pattern 60, wishes
     120) 64.8% of families within ±1 of every share, 204 of 215 wishes; at 80 (80, 160)
-    73.8% and 73.5% (seeds 1, 2), 197 and 194 wishes, weekend families 90.9% and 92.2%."""
+    80.4% and 76.6% (seeds 1, 2), 197 wishes, weekend families 91.5% and 91.9%."""
     share_tolerance_nights: int = Field(default=1, ge=0, le=1_000_000)
     moved_night: int = Field(default=40, ge=0, le=1_000_000)
     """Per night of the kept plan (``plan --keep``) that moves."""
