@@ -3,9 +3,11 @@
 Each child gets a house (`allocator.assign`); the nights are laid house by house with the
 round's own model on a sub-instance (everyone else's nights fixed and taken out of capacity);
 the children still short get a second chance over all their candidate houses (the mop-up);
-time left over goes to a large neighbourhood search (`allocator.lns`) that re-solves a few
-children of one house at a time for stays, patterns, wishes and fair shares. Every step keeps
-every hard rule, so the plan is valid at every moment.
+the night moves and swaps (`allocator.swaps`) shape the stays; time left over goes to a large
+neighbourhood search (`allocator.lns`) that re-solves a few children of one house at a time
+for stays, patterns, wishes and fair shares, and the last seconds to the moves and swaps once
+more, at the plan's own fair-share level. Every step keeps every hard rule, so the plan is
+valid at every moment.
 """
 
 from __future__ import annotations
