@@ -67,9 +67,7 @@ def child_counts(
     w = weights
     counts = ChildCounts(nights=len(mine))
     if not child.is_resident:
-        floors = shortfall_floors(child.target, w)
-        counts.deep = sum(max(0, floor - len(mine)) for floor in floors)
-    if not child.is_resident:
+        counts.deep = sum(max(0, floor - len(mine)) for floor in static.floors)
         counts.stays = sum(1 for n in mine if n - 1 not in mine)
         counts.singles = sum(1 for n in mine if n - 1 not in mine and n + 1 not in mine)
         if child.pattern in (Pattern.WEEKEND, Pattern.WEEKDAYS):
@@ -143,7 +141,7 @@ def evaluate_terms(
         inst = with_demand_scale(inst, plan)
         statics = None
     if statics is None:
-        statics = {ch.idx: child_static(inst, ch) for ch in inst.children}
+        statics = {ch.idx: child_static(inst, weights, ch) for ch in inst.children}
     nights: dict[int, set[int]] = defaultdict(set)
     houses: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
     booked: dict[int, set[tuple[HouseIdx, NightIdx]]] = defaultdict(set)
@@ -172,14 +170,16 @@ def evaluate_terms(
 @dataclass(frozen=True)
 class ChildStatic:
     """What a child's terms need that does not depend on the plan: its rhythm windows with a
-    place open, the want-wishes the model can meet, its fair-share rows."""
+    place open, the want-wishes the model can meet, its fair-share rows, its shortfall
+    floors."""
 
     windows: tuple[tuple[NightIdx, ...], ...]
     wishes: tuple[tuple[tuple[NightIdx, ...], int], ...]
     rows: tuple[ShareRow, ...]
+    floors: tuple[int, ...]
 
 
-def child_static(inst: Instance, child: ChildData) -> ChildStatic:
+def child_static(inst: Instance, weights: ObjectiveWeights, child: ChildData) -> ChildStatic:
     from allocator.rhythm import rhythm_windows
 
     return ChildStatic(
@@ -194,6 +194,7 @@ def child_static(inst: Instance, child: ChildData) -> ChildStatic:
             if weight > 0 and all(place_open(child, inst.houses, n) for n in wish_nights)
         ),
         rows=tuple(share_rows(inst, child)),
+        floors=shortfall_floors(child.target, weights),
     )
 
 
@@ -213,7 +214,7 @@ class ChildCosts:
     def static(self, c: ChildIdx) -> ChildStatic:
         """Child ``c``'s `child_static`, computed once."""
         if c not in self._static:
-            self._static[c] = child_static(self.inst, self.inst.children[c])
+            self._static[c] = child_static(self.inst, self.weights, self.inst.children[c])
         return self._static[c]
 
     def cost(self, c: ChildIdx, nights: Iterable[tuple[HouseIdx, NightIdx]]) -> int:

@@ -636,7 +636,7 @@ def _take_from_better_off(state: _State, child: ChildData) -> bool:
     home = _houses_by_nights(mine)[0]
     after = _share(state, child, 1)
     children = state.inst.children
-    best: tuple[int, NightIdx, ChildIdx] | None = None
+    best: tuple[int, NightIdx, ChildIdx, dict[NightIdx, HouseIdx]] | None = None
     for n in sorted({k + side for k in mine for side in (-1, 1)} - set(mine)):
         if not 0 <= n < len(state.inst.nights):
             continue
@@ -654,11 +654,11 @@ def _take_from_better_off(state: _State, child: ChildData) -> bool:
             theirs = {k: v for k, v in state.nights[d].items() if k != n}
             delta = mine_delta + state.cost_of(d, theirs) - state.cost[d]
             if delta < 0 and (best is None or delta < best[0]):
-                best = (delta, n, d)
+                best = (delta, n, d, theirs)
     if best is None:
         return False
-    _delta, n, d = best
-    _rebook(state, d, [(home, n)], [], {k: v for k, v in state.nights[d].items() if k != n})
+    _delta, n, d, theirs = best
+    _rebook(state, d, [(home, n)], [], theirs)
     _rebook(state, c, [], [(home, n)], {**mine, n: home})
     return True
 
