@@ -67,52 +67,61 @@ def child_counts(
     w = weights
     counts = ChildCounts(nights=len(mine))
     if not child.is_resident:
-        counts.deep = sum(max(0, floor - len(mine)) for floor in static.floors)
-        counts.stays = sum(1 for n in mine if n - 1 not in mine)
-        counts.singles = sum(1 for n in mine if n - 1 not in mine and n + 1 not in mine)
-        if child.pattern in (Pattern.WEEKEND, Pattern.WEEKDAYS):
-            want_weekend = child.pattern is Pattern.WEEKEND
-            weekend = inst.weekend_night
-            counts.off = sum(
-                1 for n in mine if weekend[n] != want_weekend and n not in child.want_weight
-            )
+        for floor in static.floors:  # highest first
+            if floor <= len(mine):
+                break
+            counts.deep += floor - len(mine)
+        for n in mine:
+            if n - 1 not in mine:
+                counts.stays += 1
+                if n + 1 not in mine:
+                    counts.singles += 1
+        counts.off = len(mine & static.off_pattern)
     counts.used = len(houses)
     if child.home_house is not None:
         counts.away = sum(k for h, k in houses.items() if h != child.home_house)
     counts.conditional = sum(k for h, k in houses.items() if h in child.conditional)
     if w.wish_night > 0:
-        counts.wish -= w.wish_night * sum(k for n, k in child.want_weight.items() if n in mine)
+        counts.wish -= w.wish_night * sum(child.want_weight[n] for n in mine & static.wanted)
     if w.avoid_night > 0:
-        counts.wish += w.avoid_night * sum(k for n, k in child.avoid_weight.items() if n in mine)
+        counts.wish += w.avoid_night * sum(child.avoid_weight[n] for n in mine & static.avoided)
     counts.gaps = sum(1 for window in static.windows if mine.isdisjoint(window))
     counts.met = sum(weight for nights, weight in static.wishes if mine.issuperset(nights))
-    for row in static.rows:
-        counts.fair += row.deviation(len(mine.intersection(row.nights)), len(mine))
+    for row, row_nights in zip(static.rows, static.row_nights, strict=True):
+        counts.fair += row.deviation(len(mine & row_nights), len(mine))
     if child.previous and booked is not None:
         counts.moved = sum(1 for key in child.previous if key not in booked)
     return counts
 
 
-def _weighted_terms(weights: ObjectiveWeights, counts: ChildCounts) -> dict[str, tuple[int, int]]:
+def _term_table(weights: ObjectiveWeights) -> dict[str, tuple[int, str, int]]:
     """Every term but the worst child's share: its weight (a term of weight 0 is not in the
-    model) and its weighted value. ``wishes`` is weighed night by night in the counts."""
+    model), the `ChildCounts` field it weighs and that field's sign. ``wishes`` is weighed
+    night by night in the counts."""
     w = weights
-    table = {
-        "nights_given": (w.nights, -counts.nights),
-        "deep_shortfall": (w.deep_shortfall, counts.deep),
-        "stays": (w.stay, counts.stays),
-        "single_nights": (w.single_night, counts.singles),
-        "off_pattern_nights": (w.off_pattern_night, counts.off),
-        "houses_used": (w.house_used, counts.used),
-        "away_from_home": (w.away_from_home_night, counts.away),
-        "conditional_placements": (w.conditional_night, counts.conditional),
-        "long_gaps": (w.long_gap, counts.gaps),
-        "wishes": (1, counts.wish),
-        "wishes_met": (w.wish_met, -counts.met),
-        "fair_share": (w.share_deviation_night, counts.fair),
-        "moved_nights": (w.moved_night, counts.moved),
+    return {
+        "nights_given": (w.nights, "nights", -1),
+        "deep_shortfall": (w.deep_shortfall, "deep", 1),
+        "stays": (w.stay, "stays", 1),
+        "single_nights": (w.single_night, "singles", 1),
+        "off_pattern_nights": (w.off_pattern_night, "off", 1),
+        "houses_used": (w.house_used, "used", 1),
+        "away_from_home": (w.away_from_home_night, "away", 1),
+        "conditional_placements": (w.conditional_night, "conditional", 1),
+        "long_gaps": (w.long_gap, "gaps", 1),
+        "wishes": (1, "wish", 1),
+        "wishes_met": (w.wish_met, "met", -1),
+        "fair_share": (w.share_deviation_night, "fair", 1),
+        "moved_nights": (w.moved_night, "moved", 1),
     }
-    return {name: (weight, weight * count) for name, (weight, count) in table.items()}
+
+
+def _weighted_terms(weights: ObjectiveWeights, counts: ChildCounts) -> dict[str, tuple[int, int]]:
+    """Every term but the worst child's share: its weight and its weighted value."""
+    return {
+        name: (weight, sign * weight * getattr(counts, field))
+        for name, (weight, field, sign) in _term_table(weights).items()
+    }
 
 
 def _present(inst: Instance, statics: list[ChildStatic]) -> dict[str, bool]:
@@ -171,30 +180,54 @@ def evaluate_terms(
 class ChildStatic:
     """What a child's terms need that does not depend on the plan: its rhythm windows with a
     place open, the want-wishes the model can meet, its fair-share rows, its shortfall
-    floors."""
+    floors; and, as sets, the nights each count looks up (the moves and swaps price thousands
+    of candidate plans a second, so each count is one set intersection where it can be)."""
 
-    windows: tuple[tuple[NightIdx, ...], ...]
-    wishes: tuple[tuple[tuple[NightIdx, ...], int], ...]
+    windows: tuple[frozenset[NightIdx], ...]
+    wishes: tuple[tuple[frozenset[NightIdx], int], ...]
     rows: tuple[ShareRow, ...]
     floors: tuple[int, ...]
+    row_nights: tuple[frozenset[NightIdx], ...] = ()
+    """Each row's nights, in the order of ``rows``."""
+    off_pattern: frozenset[NightIdx] = frozenset()
+    """Nights off the family's pattern (a weekday for a weekend family, a Friday or Saturday
+    for a weekdays family) that it did not wish for: each booked one counts."""
+    wanted: frozenset[NightIdx] = frozenset()
+    avoided: frozenset[NightIdx] = frozenset()
+
+
+def _off_pattern_nights(inst: Instance, child: ChildData) -> frozenset[NightIdx]:
+    if child.pattern not in (Pattern.WEEKEND, Pattern.WEEKDAYS):
+        return frozenset()
+    want_weekend = child.pattern is Pattern.WEEKEND
+    return frozenset(
+        n
+        for n, weekend in enumerate(inst.weekend_night)
+        if weekend != want_weekend and n not in child.want_weight
+    )
 
 
 def child_static(inst: Instance, weights: ObjectiveWeights, child: ChildData) -> ChildStatic:
     from allocator.rhythm import rhythm_windows
 
+    rows = tuple(share_rows(inst, child))
     return ChildStatic(
         windows=tuple(
-            tuple(window)
+            frozenset(window)
             for window in rhythm_windows(child)
             if any(place_open(child, inst.houses, n) for n in window)
         ),
         wishes=tuple(
-            (wish_nights, weight)
+            (frozenset(wish_nights), weight)
             for wish_nights, weight in child.want_wishes
             if weight > 0 and all(place_open(child, inst.houses, n) for n in wish_nights)
         ),
-        rows=tuple(share_rows(inst, child)),
+        rows=rows,
         floors=shortfall_floors(child.target, weights),
+        row_nights=tuple(frozenset(row.nights) for row in rows),
+        off_pattern=_off_pattern_nights(inst, child),
+        wanted=frozenset(child.want_weight),
+        avoided=frozenset(child.avoid_weight),
     )
 
 
@@ -210,6 +243,11 @@ class ChildCosts:
         self.inst = inst
         self.weights = weights
         self._static: dict[ChildIdx, ChildStatic] = {}
+        self._factors = tuple(
+            (field, sign * weight)
+            for weight, field, sign in _term_table(weights).values()
+            if weight != 0
+        )
 
     def static(self, c: ChildIdx) -> ChildStatic:
         """Child ``c``'s `child_static`, computed once."""
@@ -231,4 +269,4 @@ class ChildCosts:
         counts = child_counts(
             self.inst, self.weights, child, set(nights), houses, self.static(c), booked
         )
-        return sum(value for _weight, value in _weighted_terms(self.weights, counts).values())
+        return sum(factor * getattr(counts, field) for field, factor in self._factors)

@@ -17,7 +17,8 @@ in a second house, a child's single-night stays (and, to join one, the last nigh
 stay), nights outside its pattern and nights beyond its fair share of a high-demand kind,
 moved next to its other stays or onto its wishes or the kinds it is short of. The move goes
 into a free place; or the child holding the night takes the moved night in exchange, or moves
-to a free place next to its own stays (a chain of two). A move is kept only if it lowers the
+to a free place next to its own stays (a chain of two). Whole stays are exchanged between two
+children, or shifted up to a week into free places. A move is kept only if it lowers the
 objective and keeps every hard rule the model enforces.
 """
 
@@ -60,6 +61,8 @@ class _State:
     """Children with a night in each house (non-residents): the partners of a stay swap."""
     house_nights: dict[HouseIdx, int] = field(default_factory=dict)
     """Nights booked in each house: a night moved into another house must keep its budget."""
+    version: dict[HouseIdx, int] = field(default_factory=lambda: defaultdict(int))
+    """How many times each house's bookings changed (`_rebook`): see `stamp`."""
 
     @classmethod
     def of(cls, inst: Instance, weights: ObjectiveWeights, plan: Iterable[Key]) -> _State:
@@ -94,6 +97,12 @@ class _State:
 
     def plan(self) -> set[Key]:
         return {(c, h, n) for c, mine in self.nights.items() for n, h in mine.items()}
+
+    def stamp(self, child: ChildData) -> tuple[tuple[HouseIdx, int], ...]:
+        """The versions of the houses the child has nights in. Every move of a child stays in
+        those houses and depends only on its own nights and on who sleeps where there, so a
+        move that found nothing finds nothing again while the stamp is the same."""
+        return tuple((h, self.version[h]) for h in sorted(set(self.nights[child.idx].values())))
 
 
 def _can_sleep(
@@ -327,6 +336,7 @@ class _Tentative:
         default_factory=list
     )
     cost_before: dict[ChildIdx, int] = field(default_factory=dict)
+    versions_before: dict[HouseIdx, int] = field(default_factory=dict)
 
     def rebook(
         self,
@@ -336,6 +346,8 @@ class _Tentative:
         nights: dict[NightIdx, HouseIdx],
     ) -> None:
         self.cost_before.setdefault(c, self.state.cost[c])
+        for h, _n in (*leaves, *arrives):
+            self.versions_before.setdefault(h, self.state.version[h])
         self.undo.append((c, arrives, leaves, self.state.nights[c]))
         _rebook(self.state, c, leaves, arrives, nights)
 
@@ -352,6 +364,8 @@ class _Tentative:
     def roll_back(self) -> None:
         for c, leaves, arrives, nights in reversed(self.undo):
             _rebook(self.state, c, leaves, arrives, nights)
+        # Undone, the houses are as they were: moves that found nothing still find nothing.
+        self.state.version.update(self.versions_before)
 
 
 def _bring_home(
@@ -460,10 +474,12 @@ def _rebook(
     for h, n in leaves:
         state.occupants[(h, n)].discard(c)
         state.house_nights[h] -= 1
+        state.version[h] += 1
     for h, n in arrives:
         state.occupants[(h, n)].add(c)
         state.house_nights[h] += 1
         state.members.setdefault(h, set()).add(c)
+        state.version[h] += 1
     state.nights[c] = nights
     state.cost[c] = state.cost_of(c, nights)
 
@@ -556,6 +572,55 @@ def _swap_stays(state: _State, child: ChildData) -> bool:
     return False
 
 
+#: How far a stay may shift in one move (`_shift_stay`): up to a week either way.
+SHIFT_NIGHTS = 7
+
+
+def _shifts() -> list[int]:
+    """The shifts a stay tries, nearest first."""
+    return sorted((k for k in range(-SHIFT_NIGHTS, SHIFT_NIGHTS + 1) if k), key=abs)
+
+
+def _shift_stay(state: _State, child: ChildData) -> bool:
+    """The first shift of one of the child's stays to other dates in the same house, up to a
+    week either way and into free places, that lowers the objective; made. Moved a night at a
+    time, a stay is broken on the way, or no better until its last night has moved, so the
+    night moves never carry a family's long weekend into the summer holiday it is short of,
+    nor out of an Easter it has too much of. Only a stay with a night worth leaving, or whose
+    shifted dates hold a night worth taking, is tried. The house keeps its nights (its
+    budget); each night taken is checked against its places."""
+    c = child.idx
+    mine = state.nights[c]
+    pinned = {n for _h, n in child.pinned}
+    worth_leaving = set(_sources(state, child))
+    worth_taking = set(_targets(state, child))
+    last = len(state.inst.nights) - 1
+    for h in sorted(set(mine.values())):
+        capacity = state.inst.houses[h].nightly_capacity
+        for stay in _stays_in(mine, h):
+            if pinned.intersection(stay):
+                continue
+            leaves_bad = bool(worth_leaving.intersection(stay))
+            without = {k: v for k, v in mine.items() if k not in stay}
+            for shift in _shifts():
+                block = tuple(n + shift for n in stay)
+                if block[0] < 0 or block[-1] > last:
+                    continue
+                if not leaves_bad and not worth_taking.intersection(block):
+                    continue
+                if any(
+                    n not in stay and len(state.occupants.get((h, n), ())) >= capacity[n]
+                    for n in block
+                ):
+                    continue
+                moved = _takes(state, child, without, h, block, None)
+                if moved is None or state.cost[c] - state.cost_of(c, moved) <= 0:
+                    continue
+                _rebook(state, c, [(h, n) for n in stay], [(h, n) for n in block], moved)
+                return True
+    return False
+
+
 def swap_nights(
     inst: Instance,
     weights: ObjectiveWeights,
@@ -579,18 +644,28 @@ def swap_nights(
     todo = [ch for ch in inst.children if not ch.is_resident and state.nights[ch.idx]]
     _fill_lowest_share_first(state, todo, out_of_time)
     # Night moves first: they are cheap and settle most single nights before the stay
-    # exchanges, which try many more pairs, look at what is left.
-    for step in (_move_stay_home, _improve_child, _improve_or_exchange):
+    # exchanges, which try many more pairs, look at what is left. A child whose step found
+    # nothing is not asked again until a house it may sleep in changes ("don't look bits"):
+    # without them the sweep that proves no move helps repeats every failed try, and on
+    # Bergen it was most of a pass.
+    found_nothing: dict[tuple[int, ChildIdx], tuple[tuple[HouseIdx, int], ...]] = {}
+    steps = (_move_stay_home, _improve_child, _improve_or_exchange)
+    for s, step in enumerate(steps):
         improved = True
         while improved and not out_of_time():
             improved = False
             for child in sorted(todo, key=lambda ch: -state.cost[ch.idx]):
                 if out_of_time():
                     break
+                if found_nothing.get((s, child.idx)) == state.stamp(child):
+                    continue
+                moved = False
                 while step(state, child):
-                    improved = True
+                    moved = improved = True
                     if out_of_time():
                         break
+                if not moved:
+                    found_nothing[(s, child.idx)] = state.stamp(child)
     return state.plan()
 
 
@@ -664,4 +739,4 @@ def _take_from_better_off(state: _State, child: ChildData) -> bool:
 
 
 def _improve_or_exchange(state: _State, child: ChildData) -> bool:
-    return _improve_child(state, child) or _swap_stays(state, child)
+    return _improve_child(state, child) or _swap_stays(state, child) or _shift_stay(state, child)

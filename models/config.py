@@ -51,7 +51,7 @@ class ObjectiveWeights(BaseModel):
     met at 120, 197 at 160, families within their shares 74.1% and 73.8%)."""
     avoid_night: int = Field(default=50, ge=0, le=1_000_000)
     conditional_night: int = Field(default=3, ge=0, le=1_000_000)
-    share_deviation_night: int = Field(default=80, ge=0, le=1_000_000)
+    share_deviation_night: int = Field(default=320, ge=0, le=1_000_000)
     """Per night a family's high-demand nights of one kind stray from its fair share beyond
     ``share_tolerance_nights`` (weekends, Christmas, Easter, 17 May, school breaks); 0 turns
     it off. Measured on Bergen (300 s; README "Decisions"): at 40 (off-pattern 60, wishes

@@ -14,17 +14,19 @@ from conftest import solve_checked
 from factories import MONDAY, child, house, round_input
 
 from allocator.check import check_plan, compute_figures
+from allocator.cpsat.variables import Key
 from allocator.decompose import DecomposedRun, _last_swaps, house_groups, last_swaps_share
 from allocator.evaluate import evaluate_terms
 from allocator.generate import generate_round
 from allocator.hint import greedy_plan
-from allocator.instance import build_instance, sub_instance, with_demand_scale
+from allocator.instance import Instance, build_instance, sub_instance, with_demand_scale
 from allocator.lns import improve
 from allocator.rhythm import even_gap, rhythm_windows
 from allocator.solve import Interrupt, SolveParams, bookings_of, monolithic_instance
 from allocator.swaps import swap_nights
 from models.config import ObjectiveWeights
 from models.outputs import Booking
+from models.round_input import RoundInput
 
 
 def test_rhythm_spreads_stays_over_the_round():
@@ -174,15 +176,20 @@ def test_search_plan_is_valid_after_every_accepted_step(monkeypatch):
     assert violations == [0] * len(violations)
 
 
-def test_the_search_leaves_its_last_seconds_to_moves_at_the_plans_own_share_level():
-    # Fair shares are measured at the level of the plan as it ends. The search stops early
-    # enough for the moves and swaps to run once more, at that level (`_last_swaps`), and
-    # they never make the plan worse there.
+def _swapped_round() -> tuple[RoundInput, Instance, set[Key]]:
+    """A small generated round and its greedy plan after the moves and swaps."""
     inp = generate_round(scale=0.15, seed=5)
     inst = build_instance(inp)
-    weights = inp.config.weights
     greedy = greedy_plan(inst)
-    swapped = swap_nights(with_demand_scale(inst, greedy), weights, greedy, time_limit=20)
+    weights = inp.config.weights
+    return inp, inst, swap_nights(with_demand_scale(inst, greedy), weights, greedy, time_limit=20)
+
+
+def test_the_search_leaves_its_last_seconds_to_moves_at_the_plans_own_share_level():
+    # Fair shares are measured at the level of the plan as it ends. The search stops early
+    # enough for the moves and swaps to run again at that level (`_last_swaps`).
+    inp, inst, swapped = _swapped_round()
+    weights = inp.config.weights
     limit = 4.0
     run = DecomposedRun(inst, weights, SolveParams(time_limit=limit, workers=1), None, Interrupt())
     run.plan = swapped
@@ -193,10 +200,93 @@ def test_the_search_leaves_its_last_seconds_to_moves_at_the_plans_own_share_leve
     )
 
     assert run.left() >= 1.0
-    searched = set(run.plan)
-    at_its_level = with_demand_scale(inst, searched)
     _last_swaps(run)
-    assert run.inst.demand_scale == at_its_level.demand_scale
-    before = sum(evaluate_terms(at_its_level, weights, searched).values())
-    assert sum(evaluate_terms(at_its_level, weights, run.plan).values()) <= before
     assert check_plan(inp, bookings_of(inst, run.plan)) == []
+
+
+def test_the_last_passes_end_at_a_fixed_point_of_the_share_level():
+    # Given the time, the passes end at the first that changes nothing: the plan is then at a
+    # fixed point, where the moves at its own share level find nothing more.
+    inp, inst, swapped = _swapped_round()
+    weights = inp.config.weights
+    run = DecomposedRun(inst, weights, SolveParams(time_limit=120, workers=1), None, Interrupt())
+    run.plan = swapped
+    _last_swaps(run)
+    assert run.left() > 0, "the passes reached no fixed point before the time was up"
+    at_its_level = with_demand_scale(inst, run.plan)
+    assert run.inst.demand_scale == at_its_level.demand_scale
+    assert swap_nights(at_its_level, weights, run.plan, time_limit=20) == run.plan
+    assert check_plan(inp, bookings_of(inst, run.plan)) == []
+
+
+def test_a_pass_that_moved_nights_is_followed_by_one_at_the_new_level(monkeypatch):
+    # A share is the family's part of what its pattern's families get together, so moving a
+    # holiday night changes every share of that kind: the pass after it prices its moves at
+    # the new level. Passes stop at the first that changes nothing.
+    import allocator.decompose as decompose
+
+    inp = generate_round(scale=0.15, seed=5)
+    inst = build_instance(inp)
+    start = greedy_plan(inst)
+    holidays = set().union(*(n for k, n in inst.demand.items() if k != "weekend"))
+    victim = min(key for key in start if key[2] in holidays)
+    moved = start - {victim}
+    levels: list[dict[tuple[str, str], float]] = []
+    passes = [moved]
+
+    def fake_swaps(inst_, _weights, plan, _seconds, _stop):  # type: ignore[no-untyped-def]
+        levels.append(dict(inst_.demand_scale))
+        return set(passes.pop()) if passes else set(plan)
+
+    monkeypatch.setattr(decompose, "swap_nights", fake_swaps)
+    run = DecomposedRun(
+        inst, inp.config.weights, SolveParams(time_limit=60.0, workers=1), None, Interrupt()
+    )
+    run.plan = set(start)
+    _last_swaps(run)
+    assert len(levels) == 2
+    assert levels[0] == with_demand_scale(inst, start).demand_scale
+    assert levels[1] == with_demand_scale(inst, moved).demand_scale
+    assert levels[0] != levels[1]
+    assert run.plan == moved
+
+
+def test_the_search_weighs_shares_lightly_and_the_last_moves_in_full(monkeypatch):
+    # The neighbourhood search prices shares at a level set before its moves, and a share's
+    # level drifts as nights move between patterns: it weighs a night beyond a share at a
+    # quarter (`search_weights`), and the last moves, at the plan's own level, in full.
+    import allocator.decompose as decompose
+
+    inp = generate_round(scale=0.15, seed=5)
+    inst = build_instance(inp)
+    weights = inp.config.weights
+    seen: dict[str, int] = {}
+    search, last = decompose.improve, decompose._last_swaps
+
+    def recording_search(run, *args, **kwargs):  # type: ignore[no-untyped-def]
+        seen["search"] = run.weights.share_deviation_night
+        return search(run, *args, **kwargs)
+
+    def recording_last(run):  # type: ignore[no-untyped-def]
+        seen["last"] = run.weights.share_deviation_night
+        last(run)
+
+    monkeypatch.setattr(decompose, "improve", recording_search)
+    monkeypatch.setattr(decompose, "_last_swaps", recording_last)
+    result = decompose.solve_decomposed(
+        inst, weights, SolveParams(time_limit=6.0, workers=1, seed=1)
+    )
+    assert seen == {
+        "search": weights.share_deviation_night // decompose.SEARCH_SHARE_DIVISOR,
+        "last": weights.share_deviation_night,
+    }
+    assert check_plan(inp, result.bookings) == []
+    # The round's objective is reported at its own weights.
+    child_of = {ch.child_id: ch.idx for ch in inst.children}
+    house_of = {h.house_id: h.idx for h in inst.houses}
+    final = {
+        (child_of[b.child_id], house_of[b.house_id], inst.night_index(b.night))
+        for b in result.bookings
+    }
+    at_level = with_demand_scale(inst, final)
+    assert result.objective == sum(evaluate_terms(at_level, weights, final).values())
