@@ -248,10 +248,10 @@ FULL_HOUSE_MIN_VARIABLES = 3_000
 #: own share level, weigh it in full. On Bergen (300 s, seed 1) with shares at 300 a night:
 #: the whole search at 300 ended at an objective of -1,269,042 (at the 300 weight) with 86.3%
 #: of families within ±1 of every share, 178 wishes met and 89.5% of weekend families'
-#: nights on Fridays and Saturdays; the search at 80 and then the moves at 300 ended at
-#: -1,285,020, 89.7%, 191 and 91.5%. A share is a fixed point of what the families of a
-#: pattern get together, and the search prices it at a level set before its moves: weighed in
-#: full it trades wishes and weekends for shares whose level then drifts away.
+#: nights on Fridays and Saturdays; a 300-s run at 80 followed by four passes of the moves at
+#: 300 ended at -1,285,020, 89.7%, 191 and 91.5%. A share is a fixed point of what the
+#: families of a pattern get together, and the search prices it at a level set before its
+#: moves: weighed in full it trades wishes and weekends for shares whose level then drifts.
 SEARCH_SHARE_DIVISOR = 4
 
 
