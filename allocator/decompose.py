@@ -5,8 +5,9 @@ round's own model on a sub-instance (everyone else's nights fixed and taken out 
 the children still short get a second chance over all their candidate houses (the mop-up);
 the night moves and swaps (`allocator.swaps`) shape the stays; time left over goes to a large
 neighbourhood search (`allocator.lns`) that re-solves a few children of one house at a time
-for stays, patterns, wishes and fair shares, and the last seconds to the moves and swaps once
-more, at the plan's own fair-share level. Every step keeps every hard rule, so the plan is
+for stays, patterns, wishes and fair shares (weighed at a quarter, `search_weights`), and the
+last fifth of the time to the moves and swaps again at the round's own weights, pass after
+pass at the plan's own fair-share level. Every step keeps every hard rule, so the plan is
 valid at every moment.
 """
 

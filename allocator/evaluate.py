@@ -187,13 +187,13 @@ class ChildStatic:
     wishes: tuple[tuple[frozenset[NightIdx], int], ...]
     rows: tuple[ShareRow, ...]
     floors: tuple[int, ...]
-    row_nights: tuple[frozenset[NightIdx], ...] = ()
+    row_nights: tuple[frozenset[NightIdx], ...]
     """Each row's nights, in the order of ``rows``."""
-    off_pattern: frozenset[NightIdx] = frozenset()
+    off_pattern: frozenset[NightIdx]
     """Nights off the family's pattern (a weekday for a weekend family, a Friday or Saturday
     for a weekdays family) that it did not wish for: each booked one counts."""
-    wanted: frozenset[NightIdx] = frozenset()
-    avoided: frozenset[NightIdx] = frozenset()
+    wanted: frozenset[NightIdx]
+    avoided: frozenset[NightIdx]
 
 
 def _off_pattern_nights(inst: Instance, child: ChildData) -> frozenset[NightIdx]:

@@ -576,9 +576,10 @@ def _swap_stays(state: _State, child: ChildData) -> bool:
 SHIFT_NIGHTS = 7
 
 
-def _shifts() -> list[int]:
-    """The shifts a stay tries, nearest first."""
-    return sorted((k for k in range(-SHIFT_NIGHTS, SHIFT_NIGHTS + 1) if k), key=abs)
+#: The shifts a stay tries, nearest first.
+SHIFTS: tuple[int, ...] = tuple(
+    sorted((k for k in range(-SHIFT_NIGHTS, SHIFT_NIGHTS + 1) if k), key=abs)
+)
 
 
 def _shift_stay(state: _State, child: ChildData) -> bool:
@@ -602,7 +603,7 @@ def _shift_stay(state: _State, child: ChildData) -> bool:
                 continue
             leaves_bad = bool(worth_leaving.intersection(stay))
             without = {k: v for k, v in mine.items() if k not in stay}
-            for shift in _shifts():
+            for shift in SHIFTS:
                 block = tuple(n + shift for n in stay)
                 if block[0] < 0 or block[-1] > last:
                     continue
@@ -645,7 +646,7 @@ def swap_nights(
     _fill_lowest_share_first(state, todo, out_of_time)
     # Night moves first: they are cheap and settle most single nights before the stay
     # exchanges, which try many more pairs, look at what is left. A child whose step found
-    # nothing is not asked again until a house it may sleep in changes ("don't look bits"):
+    # nothing is not asked again until a house it has nights in changes ("don't look bits"):
     # without them the sweep that proves no move helps repeats every failed try, and on
     # Bergen it was most of a pass.
     found_nothing: dict[tuple[int, ChildIdx], tuple[tuple[HouseIdx, int], ...]] = {}
