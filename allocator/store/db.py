@@ -38,6 +38,8 @@ import hashlib
 import json
 import os
 import re
+import sqlite3
+import time
 from collections import Counter
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -284,7 +286,7 @@ def _make_engine(url: URL, timeout: float) -> Engine:
             cursor.execute(f"PRAGMA busy_timeout = {busy_ms}")
             cursor.execute("PRAGMA foreign_keys = ON")
             if not memory:
-                cursor.execute("PRAGMA journal_mode = WAL")
+                _use_wal(cursor, timeout)
             cursor.close()
 
         @event.listens_for(engine, "begin")
@@ -297,6 +299,27 @@ def _make_engine(url: URL, timeout: float) -> Engine:
     if backend == "postgresql" and url.get_driver_name() in ("psycopg", "psycopg2"):
         kwargs["connect_args"] = {"connect_timeout": max(1, int(timeout))}
     return create_engine(url, **kwargs)
+
+
+def _use_wal(cursor: Any, timeout: float) -> None:
+    """Put the SQLite file in WAL mode, waiting up to `timeout` for other connections.
+
+    Switching a new file to WAL needs it to itself, and SQLite answers "database is locked"
+    at once, without its busy timeout, while another connection reads it: coordinators
+    opening a new store together would fail. So this asks again until the timeout.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            mode = cursor.execute("PRAGMA journal_mode").fetchone()
+            if mode is not None and str(mode[0]).lower() == "wal":
+                return
+            cursor.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc).lower() or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.01)
 
 
 def _create_private_file(path: Path) -> None:

@@ -8,6 +8,7 @@ that waits longer than its timeout gets a clear `StoreError` and writes nothing.
 from __future__ import annotations
 
 import os
+import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -194,3 +195,16 @@ def test_a_writer_that_waits_too_long_gets_a_clear_error(
     assert published == [1]
     with open_store(store_url) as store:
         assert [(v.version, v.who) for v in store.history()] == [(1, "a")]
+
+
+def test_opening_a_new_store_waits_for_another_writer(tmp_path: Path) -> None:
+    # While another connection holds a new file's write lock, SQLite refuses the switch to WAL
+    # at once, without its busy timeout: coordinators opening a new store together met this.
+    path = tmp_path / "allocator.db"
+    other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    other.execute("CREATE TABLE early (x INTEGER)")
+    other.execute("BEGIN IMMEDIATE")
+    threading.Timer(0.5, other.rollback).start()
+    with open_store(f"sqlite:///{path}", timeout=10) as store:
+        assert store.history() == []
+    other.close()
