@@ -196,7 +196,8 @@ class ChildStatic:
     avoided: frozenset[NightIdx]
 
 
-def _off_pattern_nights(inst: Instance, child: ChildData) -> frozenset[NightIdx]:
+def off_pattern_nights(inst: Instance, child: ChildData) -> frozenset[NightIdx]:
+    """The nights off the family's pattern it did not wish for (`ChildStatic.off_pattern`)."""
     if child.pattern not in (Pattern.WEEKEND, Pattern.WEEKDAYS):
         return frozenset()
     want_weekend = child.pattern is Pattern.WEEKEND
@@ -225,7 +226,7 @@ def child_static(inst: Instance, weights: ObjectiveWeights, child: ChildData) ->
         rows=rows,
         floors=shortfall_floors(child.target, weights),
         row_nights=tuple(frozenset(row.nights) for row in rows),
-        off_pattern=_off_pattern_nights(inst, child),
+        off_pattern=off_pattern_nights(inst, child),
         wanted=frozenset(child.want_weight),
         avoided=frozenset(child.avoid_weight),
     )

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from allocator.cpsat.variables import Key
-from allocator.evaluate import ChildCosts, evaluate_terms
+from allocator.evaluate import ChildCosts, evaluate_terms, off_pattern_nights
 from allocator.instance import ChildData, ChildIdx, HouseIdx, Instance, NightIdx, share_rows
 from allocator.result import ProgressPoint, SolveStatus, StageReport
 from models.inputs import Pattern
@@ -37,6 +37,10 @@ CHILDREN_FREED_RANGE = (3, 12)
 #: adapts like the children's count, a week at a time.
 WINDOW_NIGHTS = 21
 WINDOW_NIGHTS_RANGE = (14, 42)
+
+#: Share of the window neighbourhoods of a seed holding nights off its pattern that are
+#: centred on one of those nights (`window_around`).
+OFF_PATTERN_WINDOWS = 0.5
 
 #: Nights either side of a holiday in a holiday window (a stay may reach into it).
 HOLIDAY_MARGIN = 3
@@ -166,9 +170,18 @@ def window_around(
     fair: bool = False,
     length: int = WINDOW_NIGHTS,
 ) -> tuple[NightIdx, NightIdx]:
-    """``length`` nights around a night the seed child would want (or any night)."""
-    wanted = sorted(wanted_nights(inst, inst.children[seed], nights[seed], fair))
-    centre = rng.choice(wanted) if wanted else rng.randrange(len(inst.nights))
+    """``length`` nights around a night the seed child would want (or any night), or, every
+    other time, around a night it holds off its pattern: a weekend family's Sunday is traded
+    for a Saturday of a family with no pattern in the weeks around it. (A short family wants
+    every free night, so the wanted night alone is seldom near its off-pattern stay: at
+    demand 115% weekend families had 12% of their nights off Friday and Saturday.)"""
+    child = inst.children[seed]
+    held_off = sorted(nights[seed] & off_pattern_nights(inst, child))
+    if held_off and rng.random() < OFF_PATTERN_WINDOWS:
+        centre = rng.choice(held_off)
+    else:
+        wanted = sorted(wanted_nights(inst, child, nights[seed], fair))
+        centre = rng.choice(wanted) if wanted else rng.randrange(len(inst.nights))
     first = max(0, min(centre - length // 2, len(inst.nights) - length))
     return first, min(len(inst.nights) - 1, first + length - 1)
 

@@ -60,6 +60,30 @@ def test_a_window_neighbourhood_holds_every_night_outside_it():
     assert all(a.offered(n) == (n in {0, 1, 2, 9, 10, 11} or 4 <= n <= 8) for n in range(14))
 
 
+def test_windows_of_a_family_off_its_pattern_are_often_around_those_nights():
+    # A short family wants every free night, so a window around a night it wants is seldom
+    # near the Sunday a weekend family holds off its pattern; half the windows of such a
+    # family are centred on those nights, where a family with no pattern can trade it a
+    # Saturday (at demand 115% weekend families had 12% of their nights off Friday/Saturday).
+    import random
+
+    from allocator.lns import window_around
+
+    inp = round_input(
+        [house(places=2)],
+        [child("W0001", 30, pattern="weekend"), child("A0002", 30)],
+        nights=182,
+    )
+    inst = build_instance(inp)
+    sunday = 6 + 7 * 12
+    assert inp.nights[sunday].weekday() == 6
+    nights = {0: {4, 5, sunday}, 1: set(range(20, 26))}
+    rng = random.Random(3)
+    draws = [window_around(inst, 0, nights, rng, length=14) for _ in range(200)]
+    around = sum(1 for first, last in draws if first <= sunday <= last)
+    assert around >= 80  # about half; a window around a wanted night holds it 1 time in 13
+
+
 def test_search_keeps_the_plan_valid_and_never_worse():
     inp = generate_round(scale=0.15, seed=5)
     inst = build_instance(inp)
@@ -248,7 +272,36 @@ def test_a_pass_that_moved_nights_is_followed_by_one_at_the_new_level(monkeypatc
     assert levels[0] == with_demand_scale(inst, start).demand_scale
     assert levels[1] == with_demand_scale(inst, moved).demand_scale
     assert levels[0] != levels[1]
-    assert run.plan == moved
+    # One night fewer is worse at any level: the plan the passes started from is kept.
+    assert run.plan == start
+
+
+def test_the_last_passes_keep_the_best_plan_at_its_own_level(monkeypatch):
+    # A pass gains at the level it starts from, and the level it leaves can make its plan
+    # worse at its own: the passes keep the best plan they made, measured at its own level.
+    import allocator.decompose as decompose
+
+    inp, inst, better = _swapped_round()
+    weights = inp.config.weights
+    start = greedy_plan(inst)
+    holidays = set().union(*(n for k, n in inst.demand.items() if k != "weekend"))
+    worse = better - {min(key for key in better if key[2] in holidays)}
+    at_own = {
+        name: decompose.objective_at_own_level(inst, weights, plan)
+        for name, plan in (("start", start), ("better", better), ("worse", worse))
+    }
+    assert at_own["better"] < min(at_own["start"], at_own["worse"])
+    passes = [worse, worse, better]
+
+    def fake_swaps(_inst, _weights, plan, _seconds, _stop):  # type: ignore[no-untyped-def]
+        return set(passes.pop()) if passes else set(plan)
+
+    monkeypatch.setattr(decompose, "swap_nights", fake_swaps)
+    run = DecomposedRun(inst, weights, SolveParams(time_limit=60.0, workers=1), None, Interrupt())
+    run.plan = set(start)
+    _last_swaps(run)
+    assert passes == []
+    assert run.plan == better
 
 
 def test_the_search_weighs_shares_lightly_and_the_last_moves_in_full(monkeypatch):
