@@ -480,24 +480,21 @@ def _last_swaps(run: DecomposedRun) -> None:
     A pass gains at the level it starts from, and the level it leaves can make the plan worse
     at its own: on Bergen (300 s, seed 1, 35% of the time for passes) the round's objective
     went from -1,321,434 after the first pass to -1,316,082 after the thirteenth. So the plan
-    kept is the best at its own level (`objective_at_own_level`) of those the passes made."""
-    best_plan, best = run.plan, objective_at_own_level(run.inst, run.weights, run.plan)
+    kept is the best, each judged at its own share level (as the checker measures it), of
+    those the passes made."""
+    run.inst = with_demand_scale(run.inst, run.plan)
+    best_plan, best = run.plan, sum(evaluate_terms(run.inst, run.weights, run.plan).values())
     while not run.interrupt.requested and run.left() >= 1.0:
-        run.inst = with_demand_scale(run.inst, run.plan)
         before = run.plan
         _swap_nights(run, run.left())
         if run.plan == before:
             break
-        objective = objective_at_own_level(run.inst, run.weights, run.plan)
+        # The level the plan is judged at is the one the next pass starts from.
+        run.inst = with_demand_scale(run.inst, run.plan)
+        objective = sum(evaluate_terms(run.inst, run.weights, run.plan).values())
         if objective < best:
             best_plan, best = run.plan, objective
     run.plan = best_plan
-
-
-def objective_at_own_level(inst: Instance, weights: ObjectiveWeights, plan: set[Key]) -> int:
-    """The round's objective with every fair share at the level of ``plan`` itself, as the
-    checker measures it."""
-    return sum(evaluate_terms(with_demand_scale(inst, plan), weights, plan).values())
 
 
 def solve_decomposed(
