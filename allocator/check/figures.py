@@ -168,6 +168,15 @@ class Figures:
     fair_share_within_tolerance: float = 1.0
     """Share of those families within ±1 night of their fair share for every kind (weekends,
     Christmas, Easter, 17 May, school breaks), see `allocator.demand.fair_shares`."""
+    fair_share_over_by_own_wishes: int = 0
+    """Families outside ±1 only above their shares, and each such kind within +1 once the
+    nights of it they asked for (inside one of their own want-wishes) are left out: the
+    family got more because it asked for it."""
+    fair_share_below: int = 0
+    """Families more than 1 night below their share of some kind."""
+    weekend_family_unwished_weekend_share: float = 0.0
+    """As ``weekend_family_weekend_share``, over the nights the families did not ask for
+    (nights inside one of their own want-wishes are left out)."""
     families_rhythm: int = 0
     """Families (not barnebolig) with at least three stays, measured for rhythm."""
     steady_rhythm_share: float = 1.0
@@ -273,6 +282,9 @@ def compute_figures(
     wk_fri_sat = sum(
         1 for c in weekend_children for n in booked.get(c, ()) if n.weekday() in WEEKEND_NIGHTS
     )
+    asked = _asked_for(inp)
+    wk_unwished = [n for c in weekend_children for n in booked.get(c, ()) if n not in asked[c]]
+    wk_unwished_fri_sat = sum(1 for n in wk_unwished if n.weekday() in WEEKEND_NIGHTS)
 
     # Wishes.
     unavailable = unavailable_ranges(inp)
@@ -322,6 +334,7 @@ def compute_figures(
         house_switches=sum(1 for hs in houses_of.values() if len(hs) > 1),
         conditional_nights=conditional,
         weekend_family_weekend_share=_ratio(wk_fri_sat, wk_nights),
+        weekend_family_unwished_weekend_share=_ratio(wk_unwished_fri_sat, len(wk_unwished)),
         want_wishes=want_wishes,
         want_wishes_met=want_met,
         want_nights=want_nights,
@@ -335,7 +348,7 @@ def compute_figures(
             sum(1 for hs in houses_of.values() if len(hs) > 1), len(houses_of)
         ),
         **_wishes_allowed(inp, booked_by_child(bookings)),
-        **_fair_share_figures(inp, bookings),
+        **_fair_share_figures(inp, plan, asked),
         **_rhythm_figures(inp, stays, available),
     )
 
@@ -377,16 +390,47 @@ def _wishes_allowed(inp: RoundInput, booked: dict[str, set[dt.date]]) -> dict[st
     }
 
 
-def _fair_share_figures(inp: RoundInput, bookings: Sequence[Booking]) -> dict[str, Any]:
-    from allocator.demand import fair_shares
+def _asked_for(inp: RoundInput) -> dict[str, set[dt.date]]:
+    """Each child's nights inside one of its own want-wishes."""
+    asked: dict[str, set[dt.date]] = defaultdict(set)
+    for wish in inp.wishes:
+        if wish.kind is WishKind.WANT:
+            asked[wish.child_id].update(wish.nights())
+    return asked
+
+
+def _fair_share_figures(
+    inp: RoundInput, bookings: Sequence[Booking], asked: dict[str, set[dt.date]]
+) -> dict[str, Any]:
+    from allocator.demand import demand_nights, fair_shares
 
     shares = fair_shares(inp, bookings)
-    within = sum(
-        1 for kinds in shares.values() if all(abs(s.deviation) <= 1 for s in kinds.values())
-    )
+    kind_dates = {
+        kind: {inp.nights[n] for n in nights}
+        for kind, nights in demand_nights(inp.nights, inp.calendar).items()
+    }
+    got_asked: dict[str, set[dt.date]] = defaultdict(set)
+    for b in bookings:
+        if b.night in asked[b.child_id]:
+            got_asked[b.child_id].add(b.night)
+    within = over_by_own_wishes = below = 0
+    for child_id, kinds in shares.items():
+        outside = {kind: s for kind, s in kinds.items() if abs(s.deviation) > 1}
+        within += int(not outside)
+        below += int(any(s.deviation < -1 for s in outside.values()))
+        over_by_own_wishes += int(
+            bool(outside)
+            and all(
+                s.deviation > 1
+                and s.got - len(got_asked[child_id] & kind_dates[kind]) - s.share <= 1
+                for kind, s in outside.items()
+            )
+        )
     return {
         "families_fair_share": len(shares),
         "fair_share_within_tolerance": _ratio(within, len(shares), empty=1.0),
+        "fair_share_over_by_own_wishes": over_by_own_wishes,
+        "fair_share_below": below,
     }
 
 
@@ -458,6 +502,8 @@ def format_figures(f: Figures) -> str:
             f"{_pct(f.fair_share_within_tolerance)} of {f.families_fair_share}"
             " (weekends and holidays)",
         ),
+        ("  outside: over only by nights asked for", f"{f.fair_share_over_by_own_wishes} families"),
+        ("  outside: more than 1 night below a share", f"{f.fair_share_below} families"),
         (
             "Want wishes the rules allow, met",
             f"{f.want_wishes_allowed_met} of {f.want_wishes_allowed}"
@@ -468,7 +514,11 @@ def format_figures(f: Figures) -> str:
             f"{_pct(f.steady_rhythm_share)} of {f.families_rhythm} (no gap over twice the mean)",
         ),
         ("Nights in a conditional fit", f"{f.conditional_nights}"),
-        ("Weekend families on Fri/Sat", _pct(f.weekend_family_weekend_share)),
+        (
+            "Weekend families on Fri/Sat",
+            f"{_pct(f.weekend_family_weekend_share)}"
+            f" ({_pct(f.weekend_family_unwished_weekend_share)} of the nights not asked for)",
+        ),
         (
             "Want wishes met",
             f"{f.want_wishes_met} of {f.want_wishes} "

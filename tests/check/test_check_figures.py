@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from allocator.check import check_plan, compute_figures, format_figures, max_flow_bound
+from allocator.check import Figures, check_plan, compute_figures, format_figures, max_flow_bound
 from models.outputs import Booking
 from models.round_input import RoundInput
 
@@ -92,6 +92,8 @@ def test_hand_counted_figures(tiny: type[Tiny]) -> None:
     assert f.house_switches == 1
     assert f.conditional_nights == 2
     assert f.weekend_family_weekend_share == pytest.approx(2 / 3)
+    # B0001 asked for 8-9, so the Wednesday 6 is the one night it did not ask for.
+    assert f.weekend_family_unwished_weekend_share == 0.0
 
     assert (f.want_wishes, f.want_wishes_met) == (3, 1)
     assert (f.want_nights, f.want_nights_met) == (5, 3)
@@ -119,6 +121,45 @@ def test_hand_counted_figures(tiny: type[Tiny]) -> None:
         7,
         0.0,
     )
+
+
+def test_families_outside_their_shares_are_told_apart(tiny: type[Tiny]) -> None:
+    # Three weeks, Monday 4 – Sunday 24 January 2027: Friday/Saturday nights 8-9, 15-16, 22-23.
+    # A, B and C ("any", 6 nights each, free every night) get the six weekend nights together:
+    # 2 each. A has 4 of them (2 over), B 2, C none (2 below). D (weekend pattern; its
+    # weekends are not measured, and there is no holiday) has 6 nights: Thursday 14 which it
+    # asked for, Friday/Saturday 15-16 and 22-23, and Sunday 24 which it did not ask for.
+    end = tiny.night(24)
+    children = [
+        tiny.child(cid, granted_nights=6, vedtak_to=end) for cid in ("B0001", "B0002", "B0003")
+    ]
+    children.append(tiny.child("B0004", granted_nights=6, vedtak_to=end, pattern="weekend"))
+    plan = (
+        tiny.book("B0001", "H1", 4, 5, 8, 9, 15, 16)
+        + tiny.book("B0002", "H1", 11, 12, 13, 14, 22, 23)
+        + tiny.book("B0003", "H1", 5, 6, 7, 11, 12, 13)
+        + tiny.book("B0004", "H1", 14, 15, 16, 22, 23, 24)
+    )
+
+    def figures(a_asked_for_the_15th: bool) -> Figures:
+        wishes = [tiny.wish("B0004", 14, 14)]
+        if a_asked_for_the_15th:
+            wishes.append(tiny.wish("B0001", 15, 16))
+        inp = tiny.round(houses=[tiny.house(places=3)], children=children, wishes=wishes, end=end)
+        assert check_plan(inp, plan) == []
+        return compute_figures(inp, plan, bound=0)
+
+    asked = figures(a_asked_for_the_15th=True)
+    assert asked.families_fair_share == 4
+    assert asked.fair_share_within_tolerance == pytest.approx(2 / 4)  # B and D
+    # A is 2 over, but the 2 nights of the weekend it asked for bring it to its share.
+    assert (asked.fair_share_over_by_own_wishes, asked.fair_share_below) == (1, 1)
+    assert asked.weekend_family_weekend_share == pytest.approx(4 / 6)
+    assert asked.weekend_family_unwished_weekend_share == pytest.approx(4 / 5)
+
+    not_asked = figures(a_asked_for_the_15th=False)
+    assert not_asked.fair_share_within_tolerance == pytest.approx(2 / 4)
+    assert (not_asked.fair_share_over_by_own_wishes, not_asked.fair_share_below) == (0, 1)
 
 
 def test_bound_is_computed_when_not_given(tiny: type[Tiny]) -> None:
