@@ -44,6 +44,7 @@ from allocator.check.rules import (
     nightly_capacity,
     unavailable_ranges,
 )
+from allocator.demand import KindShare, demand_nights, fair_shares
 from allocator.instance import MAX_STAY, build_instance
 from models.categories import NEEDS_NIGHT_WATCH
 from models.inputs import Child, House, Pattern, PinKind, UnavailableReason, Wish, WishKind
@@ -54,6 +55,7 @@ __all__ = [
     "Cause",
     "CauseRange",
     "ChildExplanation",
+    "ShareLine",
     "Suggestion",
     "UnknownChildError",
     "WishStatus",
@@ -72,6 +74,19 @@ _WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _SHOW_RANGES = 3
 #: How many ranges `format_explanation` lists per child before "... N more".
 _SHOW_CAUSE_RANGES = 40
+
+#: The high-demand kinds (`allocator.demand.DEMAND_KINDS`) as a coordinator reads them.
+KIND_LABEL: dict[str, str] = {
+    "weekend": "Friday/Saturday nights",
+    "christmas": "Christmas",
+    "easter": "Easter",
+    "may17": "17 May",
+    "summer": "summer break",
+    "winter": "winter break",
+    "autumn": "autumn break",
+}
+#: Nights either side of a fair share that `allocator check` counts as within it.
+SHARE_TOLERANCE = 1
 
 _REASON_TEXT: dict[str, str] = {
     UnavailableReason.SOMMERLEIR: "summer camp (sommerleir)",
@@ -269,6 +284,32 @@ class WishStatus:
 
 
 @dataclass(frozen=True)
+class ShareLine:
+    """The family's nights of one high-demand kind against its fair share this round (the
+    share as `allocator check` measures it: `allocator.demand.fair_shares`)."""
+
+    kind: str
+    got: int
+    share: float
+    asked: int
+    """Of ``got``, nights inside one of the family's own want-wishes."""
+
+    @property
+    def deviation(self) -> float:
+        return self.got - self.share
+
+    def text(self) -> str:
+        label = KIND_LABEL.get(self.kind, self.kind)
+        head = f"{label}: {_plural(self.got, 'night')}, fair share {self.share:.1f}"
+        if abs(self.deviation) <= SHARE_TOLERANCE:
+            return f"{head}: within ±{SHARE_TOLERANCE}"
+        if self.deviation < 0:
+            return f"{head}: {-self.deviation:.1f} below"
+        asked = f" ({self.asked} of them asked for)" if self.asked else ""
+        return f"{head}: {self.deviation:.1f} over{asked}"
+
+
+@dataclass(frozen=True)
 class ChildExplanation:
     """Why a child got the nights it got.
 
@@ -297,6 +338,9 @@ class ChildExplanation:
         The status of every wish of this child.
     house_names
         House id → name, for the houses named in the explanation.
+    shares
+        The family's nights of each high-demand kind against its fair share (none for a
+        barnebolig resident or a child with no grant).
     """
 
     child_id: str
@@ -314,6 +358,7 @@ class ChildExplanation:
     suggestions: tuple[Suggestion, ...] = ()
     wishes: tuple[WishStatus, ...] = ()
     house_names: dict[str, str] = field(default_factory=dict)
+    shares: tuple[ShareLine, ...] = ()
 
     @property
     def shortfall(self) -> int:
@@ -509,6 +554,8 @@ class _PlanView:
         self.budgets = {h.house_id: house_budget(inp, h) for h in inp.houses}
         self._offered: dict[str, frozenset[str]] | None = None
         self._available: dict[str, list[dt.date]] = {}
+        self._known = known
+        self._shares: dict[str, dict[str, KindShare]] | None = None
 
     # -- per child -----------------------------------------------------------------------------
 
@@ -516,6 +563,25 @@ class _PlanView:
         if child.child_id not in self._available:
             self._available[child.child_id] = available_nights(self.inp, child, self.unavailable)
         return self._available[child.child_id]
+
+    def shares(self, child: Child) -> tuple[ShareLine, ...]:
+        """The child's nights of each high-demand kind against its fair share."""
+        if self._shares is None:
+            self._shares = fair_shares(self.inp, self._known)
+        kinds = demand_nights(self.inp.nights, self.inp.calendar)
+        asked = {
+            n
+            for w in self.inp.wishes
+            if w.child_id == child.child_id and w.kind is WishKind.WANT
+            for n in w.nights()
+        }
+        own = self.where.get(child.child_id, {})
+        lines = []
+        for kind, share in self._shares.get(child.child_id, {}).items():
+            of_kind = {self.inp.nights[i] for i in kinds[kind]}
+            got_asked = sum(1 for n in own if n in of_kind and n in asked)
+            lines.append(ShareLine(kind, share.got, share.share, got_asked))
+        return tuple(lines)
 
     def eligible(self, child: Child) -> list[House]:
         return [h for h in self.inp.houses if is_eligible(child, h)]
@@ -1139,6 +1205,7 @@ def _explain(view: _PlanView, child: Child) -> ChildExplanation:
         suggestions=tuple(suggestions),
         wishes=wishes,
         house_names={h.house_id: _house_label(h) for h in inp.houses},
+        shares=view.shares(child),
     )
 
 
@@ -1281,6 +1348,9 @@ def format_explanation(e: ChildExplanation) -> str:
             lines += [f"  - {s.text}" for s in e.suggestions]
         else:
             lines.append("  - no single change found in this round's houses and dates")
+    if e.shares:
+        lines += ["", "Weekends and holidays against the family's fair share this round:"]
+        lines += [f"  - {line.text()}" for line in e.shares]
     unmet = [w for w in e.wishes if not w.met]
     if e.wishes:
         lines += ["", f"Wishes: {len(e.wishes) - len(unmet)} of {len(e.wishes)} met."]

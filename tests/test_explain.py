@@ -423,3 +423,37 @@ def test_command_bad_input_lists_problems(tmp_path: Path) -> None:
     (round_dir / "houses.csv").unlink()
     code, _, err = _run(round_dir, plan_dir, "B0001")
     assert code == EXIT_BAD_INPUT and "houses.csv" in err
+
+
+# ---------------------------------------------------------------------------------------------
+# Fair shares
+# ---------------------------------------------------------------------------------------------
+
+
+def test_the_family_s_weekends_are_set_against_its_fair_share() -> None:
+    # Three weeks from Monday 4 January 2027 (Fridays/Saturdays 8-9, 15-16, 22-23). Three
+    # families with no pattern, 6 nights each, get the six weekend nights together: a fair
+    # share of 2 each. B0001 has 4 (two of them the weekend it asked for), B0002 2, B0003 none.
+    day = {d: dt.date(2027, 1, d) for d in range(4, 25)}
+    inp = round_input(
+        [house("h1", places=3)],
+        [child(cid, 6) for cid in ("B0001", "B0002", "B0003")],
+        nights=21,
+        wishes=[wish("B0001", day[15], day[16])],
+    )
+    plan = (
+        book("B0001", "h1", [day[d] for d in (4, 5, 8, 9, 15, 16)])
+        + book("B0002", "h1", [day[d] for d in (11, 12, 13, 14, 22, 23)])
+        + book("B0003", "h1", [day[d] for d in (5, 6, 7, 11, 12, 13)])
+    )
+    over, within, below = (explain_child(inp, plan, c) for c in ("B0001", "B0002", "B0003"))
+
+    assert [(s.kind, s.got, s.asked) for s in over.shares] == [("weekend", 4, 2)]
+    assert over.shares[0].share == pytest.approx(2.0)
+    assert "Friday/Saturday nights: 4 nights, fair share 2.0: 2.0 over (2 of them asked for)" in (
+        format_explanation(over)
+    )
+    assert "fair share 2.0: within ±1" in format_explanation(within)
+    assert "Friday/Saturday nights: 0 nights, fair share 2.0: 2.0 below" in (
+        format_explanation(below)
+    )
