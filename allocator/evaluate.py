@@ -200,11 +200,10 @@ def off_pattern_nights(inst: Instance, child: ChildData) -> frozenset[NightIdx]:
     """The nights off the family's pattern it did not wish for (`ChildStatic.off_pattern`)."""
     if child.pattern not in (Pattern.WEEKEND, Pattern.WEEKDAYS):
         return frozenset()
-    want_weekend = child.pattern is Pattern.WEEKEND
     return frozenset(
         n
-        for n, weekend in enumerate(inst.weekend_night)
-        if weekend != want_weekend and n not in child.want_weight
+        for n in range(len(inst.nights))
+        if not inst.in_pattern(child, n) and n not in child.want_weight
     )
 
 

@@ -137,6 +137,15 @@ class Instance:
     def night_index(self, night: dt.date) -> NightIdx:
         return (night - self.nights[0]).days
 
+    def in_pattern(self, child: ChildData, n: NightIdx) -> bool:
+        """Whether night ``n`` is of the family's pattern: weekend = Friday and Saturday
+        nights, weekdays = Sunday to Thursday nights; every night for the other patterns."""
+        if child.pattern is Pattern.WEEKEND:
+            return self.weekend_night[n]
+        if child.pattern is Pattern.WEEKDAYS:
+            return not self.weekend_night[n]
+        return True
+
     def usable_nights(self, h: HouseIdx) -> int:
         """Rules R2 and R3 together: the nights house ``h`` can give in the round."""
         return usable_nights(self.houses[h])

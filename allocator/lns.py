@@ -93,11 +93,10 @@ def wanted_nights(
     if len(mine) < child.target:
         wanted |= {n for n in child.available if n not in mine and child.offered(n)}
     if child.pattern in (Pattern.WEEKEND, Pattern.WEEKDAYS):
-        want_weekend = child.pattern is Pattern.WEEKEND
         wanted |= {
             n
             for n in child.available
-            if n not in mine and inst.weekend_night[n] == want_weekend and child.offered(n)
+            if n not in mine and inst.in_pattern(child, n) and child.offered(n)
         }
     if fair:
         for row in share_rows(inst, child):
@@ -125,12 +124,7 @@ def room_to_gain(inst: Instance, child: ChildData, mine: set[NightIdx], fair: bo
     short = max(0, child.target - len(mine))
     singles = sum(1 for n in mine if n - 1 not in mine and n + 1 not in mine)
     lacking_wish = sum(1 for n in child.want_weight if n not in mine)
-    off = 0
-    if child.pattern in (Pattern.WEEKEND, Pattern.WEEKDAYS):
-        want_weekend = child.pattern is Pattern.WEEKEND
-        off = sum(
-            1 for n in mine if inst.weekend_night[n] != want_weekend and n not in child.want_weight
-        )
+    off = sum(1 for n in mine if not inst.in_pattern(child, n) and n not in child.want_weight)
     unfair = 2 * fair_share_shortfall(inst, child, mine) if fair else 0
     return 10 * short + off + 3 * singles + 2 * lacking_wish + unfair
 
@@ -140,11 +134,8 @@ def holds_loosely(inst: Instance, child: ChildData, nights: set[NightIdx]) -> in
     not wish for and that are not its pattern's (a Friday of a family with no weekend pattern)."""
     loose = 0
     for n in nights:
-        if n in child.want_weight:
-            continue
-        if child.pattern is Pattern.WEEKEND and inst.weekend_night[n]:
-            continue
-        if child.pattern is Pattern.WEEKDAYS and not inst.weekend_night[n]:
+        patterned = child.pattern in (Pattern.WEEKEND, Pattern.WEEKDAYS)
+        if n in child.want_weight or (patterned and inst.in_pattern(child, n)):
             continue
         loose += 1
     return loose

@@ -41,7 +41,6 @@ from allocator.instance import (
     usable_nights,
 )
 from models.config import ObjectiveWeights
-from models.inputs import Pattern
 
 #: A (house, night) place a child sleeps in.
 Place = tuple[HouseIdx, NightIdx]
@@ -152,8 +151,7 @@ def _sources(state: _State, child: ChildData) -> list[NightIdx]:
     for n in mine:
         if n - 1 not in mine and n + 1 not in mine:
             found.add(n)
-        patterned = child.pattern in (Pattern.WEEKEND, Pattern.WEEKDAYS)
-        if patterned and state.inst.weekend_night[n] != (child.pattern is Pattern.WEEKEND):
+        if not state.inst.in_pattern(child, n):
             found.add(n)
     if state.weights.share_deviation_night > 0:
         for row in state.costs.static(child.idx).rows:

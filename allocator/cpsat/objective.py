@@ -127,10 +127,9 @@ def off_pattern_nights(
     for child in inst.children:
         if child.pattern not in (Pattern.WEEKEND, Pattern.WEEKDAYS) or child.is_resident:
             continue
-        want_weekend = child.pattern is Pattern.WEEKEND
         for key in v.by_child[child.idx]:
             # A night the family asked for is never "off pattern".
-            if inst.weekend_night[key[2]] != want_weekend and key[2] not in child.want_weight:
+            if not inst.in_pattern(child, key[2]) and key[2] not in child.want_weight:
                 off.append(v.night[key])
     return Term("off_pattern_nights", w.off_pattern_night * sum(off), 2)
 
