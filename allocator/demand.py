@@ -87,6 +87,16 @@ class KindShare:
         return self.got - self.share
 
 
+def demand_dates(
+    nights: Sequence[dt.date], calendar_days: Sequence[CalendarDay] = ()
+) -> dict[str, set[dt.date]]:
+    """`demand_nights` as dates: the nights of each high-demand kind."""
+    return {
+        kind: {nights[i] for i in indices}
+        for kind, indices in demand_nights(nights, calendar_days).items()
+    }
+
+
 def measured_kinds(pattern: str) -> tuple[str, ...]:
     """The kinds a family's fair share is measured for: weekend and weekday families get (or
     skip) weekends by their pattern, so their weekends are not measured; holidays always are."""

@@ -196,15 +196,11 @@ class ChildStatic:
     avoided: frozenset[NightIdx]
 
 
-def off_pattern_nights(inst: Instance, child: ChildData) -> frozenset[NightIdx]:
+def _off_pattern_nights(inst: Instance, child: ChildData) -> frozenset[NightIdx]:
     """The nights off the family's pattern it did not wish for (`ChildStatic.off_pattern`)."""
     if child.pattern not in (Pattern.WEEKEND, Pattern.WEEKDAYS):
         return frozenset()
-    return frozenset(
-        n
-        for n in range(len(inst.nights))
-        if not inst.in_pattern(child, n) and n not in child.want_weight
-    )
+    return frozenset(n for n in range(len(inst.nights)) if inst.off_pattern(child, n))
 
 
 def child_static(inst: Instance, weights: ObjectiveWeights, child: ChildData) -> ChildStatic:
@@ -225,7 +221,7 @@ def child_static(inst: Instance, weights: ObjectiveWeights, child: ChildData) ->
         rows=rows,
         floors=shortfall_floors(child.target, weights),
         row_nights=tuple(frozenset(row.nights) for row in rows),
-        off_pattern=off_pattern_nights(inst, child),
+        off_pattern=_off_pattern_nights(inst, child),
         wanted=frozenset(child.want_weight),
         avoided=frozenset(child.avoid_weight),
     )

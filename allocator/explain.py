@@ -37,6 +37,7 @@ from enum import StrEnum
 from typing import Any
 
 from allocator.check.rules import (
+    asked_nights,
     available_nights,
     closed_places,
     house_budget,
@@ -44,7 +45,7 @@ from allocator.check.rules import (
     nightly_capacity,
     unavailable_ranges,
 )
-from allocator.demand import KindShare, demand_nights, fair_shares
+from allocator.demand import KindShare, demand_dates, fair_shares
 from allocator.instance import MAX_STAY, build_instance
 from models.categories import NEEDS_NIGHT_WATCH
 from models.inputs import Child, House, Pattern, PinKind, UnavailableReason, Wish, WishKind
@@ -556,6 +557,8 @@ class _PlanView:
         self._available: dict[str, list[dt.date]] = {}
         self._known = known
         self._shares: dict[str, dict[str, KindShare]] | None = None
+        self._kind_dates: dict[str, set[dt.date]] = {}
+        self._asked: dict[str, set[dt.date]] = {}
 
     # -- per child -----------------------------------------------------------------------------
 
@@ -568,20 +571,15 @@ class _PlanView:
         """The child's nights of each high-demand kind against its fair share."""
         if self._shares is None:
             self._shares = fair_shares(self.inp, self._known)
-        kinds = demand_nights(self.inp.nights, self.inp.calendar)
-        asked = {
-            n
-            for w in self.inp.wishes
-            if w.child_id == child.child_id and w.kind is WishKind.WANT
-            for n in w.nights()
-        }
-        own = self.where.get(child.child_id, {})
-        lines = []
-        for kind, share in self._shares.get(child.child_id, {}).items():
-            of_kind = {self.inp.nights[i] for i in kinds[kind]}
-            got_asked = sum(1 for n in own if n in of_kind and n in asked)
-            lines.append(ShareLine(kind, share.got, share.share, got_asked))
-        return tuple(lines)
+            self._kind_dates = demand_dates(self.inp.nights, self.inp.calendar)
+            self._asked = asked_nights(self.inp)
+        got_asked = self.where.get(child.child_id, {}).keys() & self._asked.get(
+            child.child_id, set()
+        )
+        return tuple(
+            ShareLine(kind, share.got, share.share, len(got_asked & self._kind_dates[kind]))
+            for kind, share in self._shares.get(child.child_id, {}).items()
+        )
 
     def eligible(self, child: Child) -> list[House]:
         return [h for h in self.inp.houses if is_eligible(child, h)]

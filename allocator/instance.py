@@ -146,6 +146,11 @@ class Instance:
             return not self.weekend_night[n]
         return True
 
+    def off_pattern(self, child: ChildData, n: NightIdx) -> bool:
+        """Whether night ``n`` costs the family as off its pattern: outside it and not a night
+        the family asked for (an asked-for night is never "off pattern")."""
+        return not self.in_pattern(child, n) and n not in child.want_weight
+
     def usable_nights(self, h: HouseIdx) -> int:
         """Rules R2 and R3 together: the nights house ``h`` can give in the round."""
         return usable_nights(self.houses[h])

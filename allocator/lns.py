@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from allocator.cpsat.variables import Key
-from allocator.evaluate import ChildCosts, evaluate_terms, off_pattern_nights
+from allocator.evaluate import ChildCosts, evaluate_terms
 from allocator.instance import ChildData, ChildIdx, HouseIdx, Instance, NightIdx, share_rows
 from allocator.result import ProgressPoint, SolveStatus, StageReport
 from models.inputs import Pattern
@@ -124,7 +124,7 @@ def room_to_gain(inst: Instance, child: ChildData, mine: set[NightIdx], fair: bo
     short = max(0, child.target - len(mine))
     singles = sum(1 for n in mine if n - 1 not in mine and n + 1 not in mine)
     lacking_wish = sum(1 for n in child.want_weight if n not in mine)
-    off = sum(1 for n in mine if not inst.in_pattern(child, n) and n not in child.want_weight)
+    off = sum(1 for n in mine if inst.off_pattern(child, n))
     unfair = 2 * fair_share_shortfall(inst, child, mine) if fair else 0
     return 10 * short + off + 3 * singles + 2 * lacking_wish + unfair
 
@@ -133,8 +133,8 @@ def holds_loosely(inst: Instance, child: ChildData, nights: set[NightIdx]) -> in
     """How many of ``nights`` the child holds but could give up at little cost: nights it did
     not wish for and that are not its pattern's (a Friday of a family with no weekend pattern)."""
     loose = 0
+    patterned = child.pattern in (Pattern.WEEKEND, Pattern.WEEKDAYS)
     for n in nights:
-        patterned = child.pattern in (Pattern.WEEKEND, Pattern.WEEKDAYS)
         if n in child.want_weight or (patterned and inst.in_pattern(child, n)):
             continue
         loose += 1
@@ -167,7 +167,7 @@ def window_around(
     every free night, so the wanted night alone is seldom near its off-pattern stay: at
     demand 115% weekend families had 12% of their nights off Friday and Saturday.)"""
     child = inst.children[seed]
-    held_off = sorted(nights[seed] & off_pattern_nights(inst, child))
+    held_off = sorted(n for n in nights[seed] if inst.off_pattern(child, n))
     if held_off and rng.random() < OFF_PATTERN_WINDOWS:
         centre = rng.choice(held_off)
     else:

@@ -23,6 +23,7 @@ import numpy as np
 
 from allocator.check.bound import max_flow_bound
 from allocator.check.rules import (
+    asked_nights,
     available_nights,
     house_budget,
     nightly_capacities,
@@ -282,8 +283,10 @@ def compute_figures(
     wk_fri_sat = sum(
         1 for c in weekend_children for n in booked.get(c, ()) if n.weekday() in WEEKEND_NIGHTS
     )
-    asked = _asked_for(inp)
-    wk_unwished = [n for c in weekend_children for n in booked.get(c, ()) if n not in asked[c]]
+    asked = asked_nights(inp)
+    wk_unwished = [
+        n for c in weekend_children for n in booked.get(c, ()) if n not in asked.get(c, ())
+    ]
     wk_unwished_fri_sat = sum(1 for n in wk_unwished if n.weekday() in WEEKEND_NIGHTS)
 
     # Wishes.
@@ -348,7 +351,7 @@ def compute_figures(
             sum(1 for hs in houses_of.values() if len(hs) > 1), len(houses_of)
         ),
         **_wishes_allowed(inp, booked_by_child(bookings)),
-        **_fair_share_figures(inp, plan, asked),
+        **_fair_share_figures(inp, plan, booked, asked),
         **_rhythm_figures(inp, stays, available),
     )
 
@@ -390,39 +393,26 @@ def _wishes_allowed(inp: RoundInput, booked: dict[str, set[dt.date]]) -> dict[st
     }
 
 
-def _asked_for(inp: RoundInput) -> dict[str, set[dt.date]]:
-    """Each child's nights inside one of its own want-wishes."""
-    asked: dict[str, set[dt.date]] = defaultdict(set)
-    for wish in inp.wishes:
-        if wish.kind is WishKind.WANT:
-            asked[wish.child_id].update(wish.nights())
-    return asked
-
-
 def _fair_share_figures(
-    inp: RoundInput, bookings: Sequence[Booking], asked: dict[str, set[dt.date]]
+    inp: RoundInput,
+    bookings: Sequence[Booking],
+    booked: dict[str, set[dt.date]],
+    asked: dict[str, set[dt.date]],
 ) -> dict[str, Any]:
-    from allocator.demand import demand_nights, fair_shares
+    from allocator.demand import demand_dates, fair_shares
 
     shares = fair_shares(inp, bookings)
-    kind_dates = {
-        kind: {inp.nights[n] for n in nights}
-        for kind, nights in demand_nights(inp.nights, inp.calendar).items()
-    }
-    got_asked: dict[str, set[dt.date]] = defaultdict(set)
-    for b in bookings:
-        if b.night in asked[b.child_id]:
-            got_asked[b.child_id].add(b.night)
+    kind_dates = demand_dates(inp.nights, inp.calendar)
     within = over_by_own_wishes = below = 0
     for child_id, kinds in shares.items():
+        got_asked = booked.get(child_id, set()) & asked.get(child_id, set())
         outside = {kind: s for kind, s in kinds.items() if abs(s.deviation) > 1}
         within += int(not outside)
         below += int(any(s.deviation < -1 for s in outside.values()))
         over_by_own_wishes += int(
             bool(outside)
             and all(
-                s.deviation > 1
-                and s.got - len(got_asked[child_id] & kind_dates[kind]) - s.share <= 1
+                s.deviation > 1 and s.got - len(got_asked & kind_dates[kind]) - s.share <= 1
                 for kind, s in outside.items()
             )
         )

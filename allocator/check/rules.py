@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from models.categories import Category
-from models.inputs import Child, House, HouseKind
+from models.inputs import Child, House, HouseKind, WishKind
 from models.outputs import Booking
 from models.round_input import RoundInput
 from models.rules import Rule, budget_nights
@@ -58,6 +58,15 @@ class Violation:
 # ---------------------------------------------------------------------------------------------
 # Helpers shared by the checks, the bound and the figures (all written from the rule text).
 # ---------------------------------------------------------------------------------------------
+
+
+def asked_nights(inp: RoundInput) -> dict[str, set[dt.date]]:
+    """Each child's nights inside one of its own want-wishes."""
+    asked: dict[str, set[dt.date]] = defaultdict(set)
+    for wish in inp.wishes:
+        if wish.kind is WishKind.WANT:
+            asked[wish.child_id].update(wish.nights())
+    return asked
 
 
 def unavailable_ranges(inp: RoundInput) -> dict[str, list[tuple[dt.date, dt.date]]]:

@@ -120,17 +120,15 @@ def off_pattern_nights(
     model: cp_model.CpModel, inst: Instance, v: Variables, w: ObjectiveWeights
 ) -> Term | None:
     """Nights laid in the family's pattern: weekend = Friday and Saturday nights, weekdays =
-    Sunday to Thursday nights. A night outside the pattern costs."""
+    Sunday to Thursday nights. A night outside the pattern costs, unless the family asked for
+    it (`Instance.off_pattern`)."""
     if w.off_pattern_night <= 0:
         return None
     off = []
     for child in inst.children:
         if child.pattern not in (Pattern.WEEKEND, Pattern.WEEKDAYS) or child.is_resident:
             continue
-        for key in v.by_child[child.idx]:
-            # A night the family asked for is never "off pattern".
-            if not inst.in_pattern(child, key[2]) and key[2] not in child.want_weight:
-                off.append(v.night[key])
+        off += [v.night[key] for key in v.by_child[child.idx] if inst.off_pattern(child, key[2])]
     return Term("off_pattern_nights", w.off_pattern_night * sum(off), 2)
 
 
