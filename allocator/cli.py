@@ -71,6 +71,13 @@ def plan(
     keep: Annotated[
         Path | None, typer.Option(help="A plan folder to keep close to: move few nights.")
     ] = None,
+    improve: Annotated[
+        Path | None,
+        typer.Option(
+            help="A plan folder of this round to improve for --time-limit more seconds;"
+            " the result is never worse by the round's objective."
+        ),
+    ] = None,
     db: Annotated[
         str | None,
         typer.Option(help="Store with earlier rounds (default: $ALLOCATOR_DB or ./allocator.db)."),
@@ -80,7 +87,7 @@ def plan(
     """Plan a round: writes bookings.csv, stays.csv, summary.json and calendar.xlsx."""
     from allocator.check import format_figures
     from allocator.io.bookings import read_bookings
-    from allocator.pipeline import plan_round, write_plan
+    from allocator.pipeline import improve_round, plan_round, write_plan
     from allocator.solve import METHODS, SolveParams
     from models.round_input import RoundInput
 
@@ -102,23 +109,37 @@ def plan(
         log_search=verbose,
         method=method if method is not None else cfg.method,
     )
+    if keep is not None and improve is not None:
+        err.print("[red]Bad option:[/red] --keep and --improve: choose one")
+        raise typer.Exit(EXIT_BAD_INPUT)
     if params.method not in METHODS:
         err.print(
             f"[red]Bad option:[/red] --method {params.method!r}: "
             "use auto, monolithic, lns or decomposed"
         )
         raise typer.Exit(EXIT_BAD_INPUT)
+    doing = "Planning" if improve is None else f"Improving {improve / 'bookings.csv'}:"
     err.print(
-        f"Planning {len(inp.children)} children in {sum(1 for h in inp.houses if h.places)} houses,"
+        f"{doing} {len(inp.children)} children in {sum(1 for h in inp.houses if h.places)} houses,"
         f" {cfg.start} – {cfg.end}; {params.time_limit:g}s, seed {params.seed},"
         f" {params.workers} workers. CTRL-C stops and keeps the best plan."
     )
+    balances = _balances(db)
     try:
-        previous = read_bookings(keep) if keep is not None else []
+        if improve is not None:
+            outcome = improve_round(
+                inp,
+                params,
+                read_bookings(improve),
+                _Throttled(),
+                balances=balances,
+                source=str(improve / "bookings.csv"),
+            )
+        else:
+            previous = read_bookings(keep) if keep is not None else []
+            outcome = plan_round(inp, params, _Throttled(), previous=previous, balances=balances)
     except InputError as exc:
         raise _fail_input(exc) from None
-    balances = _balances(db)
-    outcome = plan_round(inp, params, _Throttled(), previous=previous, balances=balances)
     result = outcome.result
     refuse_unchecked(outcome)
     write_plan(inp, outcome, params, out_dir)

@@ -8,7 +8,8 @@ neighbourhood search (`allocator.lns`) that re-solves a few children of one hous
 for stays, patterns, wishes and fair shares (weighed at a quarter, `search_weights`), and the
 last fifth of the time to the moves and swaps again at the round's own weights, pass after
 pass at the plan's own fair-share level. Every step keeps every hard rule, so the plan is
-valid at every moment.
+valid at every moment. `polish_plan` runs the search and the last moves again from a finished
+plan (``plan --improve``).
 """
 
 from __future__ import annotations
@@ -558,19 +559,76 @@ def solve_decomposed(
         improve(run, groups, params.seed, until_share=search_end)
         run.weights = weights
         _last_swaps(run)
-    # At the plan's own share level, as the checker measures it (a pass cut short by the
-    # time limit leaves the level of the plan before it).
-    terms = evaluate_terms(with_demand_scale(run.inst, run.plan), weights, run.plan)
+    return _final_result(run, inst, weights, "decomposed")
+
+
+def _own_level_terms(inst: Instance, weights: ObjectiveWeights, plan: set[Key]) -> dict[str, int]:
+    """The objective's terms with every fair share at the plan's own level, as the checker
+    measures it."""
+    return evaluate_terms(with_demand_scale(inst, plan), weights, plan)
+
+
+def _final_result(
+    run: DecomposedRun, inst: Instance, weights: ObjectiveWeights, method: str
+) -> Result:
+    # At the plan's own share level (a pass cut short by the time limit leaves the level of
+    # the plan before it).
+    terms = _own_level_terms(inst, weights, run.plan)
     return Result(
         # Optimal sub-problems do not prove the whole round optimal.
         status=SolveStatus.FEASIBLE,
         objective=float(sum(terms.values())),
         best_bound=float("nan"),
-        wall_time=time.monotonic() - started,
+        wall_time=time.monotonic() - run.started,
         bookings=bookings_of(inst, run.plan),
         stages=run.stages,
         trace=run.trace,
         term_values=terms,
-        interrupted=interrupt.requested,
-        method="decomposed",
+        interrupted=run.interrupt.requested,
+        method=method,
     )
+
+
+def polish_plan(
+    inst: Instance,
+    weights: ObjectiveWeights,
+    params: SolveParams,
+    plan: set[Key],
+    on_progress: ProgressFn | None = None,
+) -> Result:
+    """More time for a plan that exists (``plan --improve``): the neighbourhood search at the
+    round's own weights from the plan and its own fair-share level, each child in the house
+    where it sleeps most, then the last moves and swaps (`_last_swaps`). The plan returned is
+    never worse than ``plan`` by the round's objective.
+
+    A plan is a better start than a fresh round: on Bergen's 300-s plan (seed 1), 120 s of
+    the search and 40 s of the last moves took the objective from -1,329,537 to -1,337,287
+    and the families within +-1 of every share from 87.5% to 90.7%, where the same seconds
+    given to the round's own time limit gained nothing (README, "More time")."""
+    started = time.monotonic()
+    start_terms = _own_level_terms(inst, weights, plan)
+    with catch_ctrl_c() as interrupt:
+        run = DecomposedRun(
+            with_demand_scale(inst, plan), weights, params, on_progress, interrupt, started
+        )
+        run.plan = set(plan)
+        if on_progress is not None:
+            on_progress(
+                ProgressPoint(2, 0.0, float(sum(start_terms.values())), float("nan"), "start")
+            )
+        groups = house_groups(inst, _house_of_most_nights(inst, plan))
+        improve(run, groups, params.seed, until_share=1 - last_swaps_share(params.time_limit))
+        _last_swaps(run)
+        if sum(_own_level_terms(inst, weights, run.plan).values()) > sum(start_terms.values()):
+            run.plan = set(plan)
+    return _final_result(run, inst, weights, "polish")
+
+
+def _house_of_most_nights(inst: Instance, plan: set[Key]) -> dict[ChildIdx, HouseIdx]:
+    """Each respite child's house in ``plan``: the one it has most nights in (barnebolig
+    residents are a group of their own, `house_groups`)."""
+    nights: dict[ChildIdx, Counter[HouseIdx]] = {}
+    for c, h, _n in plan:
+        if not inst.children[c].is_resident:
+            nights.setdefault(c, Counter())[h] += 1
+    return {c: per_house.most_common(1)[0][0] for c, per_house in nights.items()}

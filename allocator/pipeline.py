@@ -15,9 +15,12 @@ from pathlib import Path
 from typing import Any
 
 from allocator.check import Figures, Violation, check_plan, compute_figures
+from allocator.cpsat.variables import Key
+from allocator.decompose import polish_plan
 from allocator.explain import explain_wishes
-from allocator.instance import build_instance
+from allocator.instance import ChildData, HouseIdx, Instance, NightIdx, build_instance
 from allocator.io.atomic import atomic_output_dir, write_csv_rows, write_json
+from allocator.io.errors import InputError, Problem
 from allocator.report.family import write_family_calendars, write_family_letters
 from allocator.report.roster import write_house_rosters
 from allocator.report.workbook import write_calendar_workbook
@@ -54,6 +57,67 @@ def plan_round(
     violations = check_plan(inp, result.bookings)
     figures = compute_figures(inp, result.bookings)
     return RoundOutcome(result, figures, violations)
+
+
+def improve_round(
+    inp: RoundInput,
+    params: SolveParams,
+    plan: Sequence[Booking],
+    on_progress: ProgressFn | None = None,
+    *,
+    balances: Mapping[str, Mapping[str, float]] | None = None,
+    source: str = "bookings.csv",
+) -> RoundOutcome:
+    """Give a plan of this round more time (``plan --improve``, `decompose.polish_plan`) and
+    check the result with the independent checker. The plan must keep every hard rule and be
+    one the round's model can make (no acute or offered nights, every night one the model
+    offers the child); otherwise `InputError` names each bad row of ``source``."""
+    inst = build_instance(inp, balances=balances)
+    keys = _plan_keys(inst, plan, source)
+    violations = check_plan(inp, plan)
+    if violations:
+        raise InputError(
+            Problem(source, None, None, f"breaks {v.rule}: {v.message}") for v in violations
+        )
+    result = polish_plan(inst, inp.config.weights, params, keys, on_progress)
+    return RoundOutcome(
+        result, compute_figures(inp, result.bookings), check_plan(inp, result.bookings)
+    )
+
+
+def _plan_keys(inst: Instance, plan: Sequence[Booking], source: str) -> set[Key]:
+    """``plan`` in the model's indices; `InputError` for each booking the model cannot make
+    (rows as a spreadsheet shows them: the header is row 1)."""
+    child_idx = {c.child_id: c.idx for c in inst.children}
+    house_idx = {h.house_id: h.idx for h in inst.houses}
+    free = {c.idx: frozenset(c.available) for c in inst.children}
+    keys: set[Key] = set()
+    problems: list[Problem] = []
+    for row, b in enumerate(plan, start=2):
+        why = None
+        c, h, n = child_idx.get(b.child_id), house_idx.get(b.house_id), inst.night_index(b.night)
+        if b.kind != "planned":
+            why = f"a night of kind {b.kind!r}: only a round's planned nights can be improved"
+        elif c is None or h is None:
+            why = f"unknown child {b.child_id!r} or house {b.house_id!r} in this round"
+        elif n not in free[c] or not _offered(inst.children[c], h, n):
+            why = (
+                f"{b.child_id} in {b.house_id} on {b.night}: not a night the round offers the"
+                " child (outside the round, its eligible houses, its free nights or its"
+                " pattern's nights); plan anew with --keep"
+            )
+        if why is not None:
+            problems.append(Problem(source, row, None, why))
+        else:
+            assert c is not None and h is not None
+            keys.add((c, h, n))
+    if problems:
+        raise InputError(problems)
+    return keys
+
+
+def _offered(child: ChildData, h: HouseIdx, n: NightIdx) -> bool:
+    return h in child.eligible and child.offered(n) and (h, n) not in child.blocked
 
 
 def holiday_names(inp: RoundInput) -> dict[dt.date, str]:

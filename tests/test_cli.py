@@ -48,6 +48,14 @@ def tiny_folder(folder: Path, inp: RoundInput | None = None) -> Path:
     return folder
 
 
+def monday_plan(plan_dir: Path, *child_ids: str) -> Path:
+    """A plan folder whose bookings.csv has each child in h1 on Monday night."""
+    plan_dir.mkdir()
+    rows = "".join(f"{c},h1,{MONDAY}\n" for c in child_ids)
+    (plan_dir / "bookings.csv").write_text(f"child_id,house_id,night\n{rows}", encoding="utf-8")
+    return plan_dir
+
+
 # ---------------------------------------------------------------------------------------------
 # The shipped Bergen round, planned once
 # ---------------------------------------------------------------------------------------------
@@ -167,12 +175,8 @@ def test_plan_missing_input_exits_2_without_traceback(tmp_path: Path) -> None:
 
 def test_check_reports_a_capacity_breach(tmp_path: Path) -> None:
     folder = tiny_folder(tmp_path / "round")
-    plan_dir = tmp_path / "plan"
-    plan_dir.mkdir()
     # Both children in h1's one place on Monday night.
-    (plan_dir / "bookings.csv").write_text(
-        f"child_id,house_id,night\nB0001,h1,{MONDAY}\nB0002,h1,{MONDAY}\n", encoding="utf-8"
-    )
+    plan_dir = monday_plan(tmp_path / "plan", "B0001", "B0002")
     result = run("check", folder, plan_dir)
     assert result.exit_code == EXIT_NO_PLAN, result.output
     assert str(Rule.R2_HOUSE_CAPACITY) in result.output
@@ -302,4 +306,38 @@ def test_plan_unknown_method_is_a_bad_option(tmp_path: Path) -> None:
     result = run("plan", tiny_folder(tmp_path / "in"), "--out", tmp_path / "out", "--method", "x")
     assert result.exit_code == EXIT_BAD_INPUT
     assert "--method 'x'" in result.output
+    assert not (tmp_path / "out").exists()
+
+
+def test_plan_improve_gives_a_plan_more_time(tmp_path: Path) -> None:
+    folder = tiny_folder(tmp_path / "in")
+    first = run("plan", folder, "--out", tmp_path / "first", "--time-limit", "2")
+    assert first.exit_code == 0, first.output
+    result = run(
+        "plan", folder, "--out", tmp_path / "better", "--improve", tmp_path / "first",
+        "--time-limit", "2",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    before = json.loads((tmp_path / "first" / "summary.json").read_text())
+    after = json.loads((tmp_path / "better" / "summary.json").read_text())
+    assert after["method"] == "polish"
+    assert after["objective"] <= before["objective"]
+    assert check_plan(read_round(folder), read_bookings(tmp_path / "better")) == []
+
+
+def test_plan_improve_names_the_row_the_round_cannot_make(tmp_path: Path) -> None:
+    folder = tiny_folder(tmp_path / "in")
+    old = monday_plan(tmp_path / "old", "B0001", "B0099")
+    result = run("plan", folder, "--out", tmp_path / "out", "--improve", old)
+    assert result.exit_code == EXIT_BAD_INPUT, result.output
+    assert f"{old / 'bookings.csv'}, row 3: unknown child 'B0099'" in result.output
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "out").exists()
+
+
+def test_plan_keep_and_improve_together_is_a_bad_option(tmp_path: Path) -> None:
+    folder = tiny_folder(tmp_path / "in")
+    result = run("plan", folder, "--out", tmp_path / "out", "--keep", folder, "--improve", folder)
+    assert result.exit_code == EXIT_BAD_INPUT
+    assert "--keep and --improve" in result.output
     assert not (tmp_path / "out").exists()
