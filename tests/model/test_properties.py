@@ -161,3 +161,41 @@ def test_same_seed_one_worker_gives_the_same_plan(inp: RoundInput) -> None:
     _inst, first = solve(inp)
     _inst, second = solve(inp)
     assert first.bookings == second.bookings
+
+
+def bound_with_a_node_per_child_and_night(inp: RoundInput) -> int:
+    """The max-flow bound over the plain network (a node per child and night, an arc to each
+    eligible house's night), as a reference for the checker's aggregated one."""
+    from ortools.graph.python.max_flow import SimpleMaxFlow
+
+    from allocator.check.rules import available_nights, house_budget, is_eligible
+    from allocator.check.rules import nightly_capacities as capacities
+
+    flow = SimpleMaxFlow()
+    source, sink, nodes = 0, 1, iter(range(2, 10_000))
+    house_night: dict[tuple[str, dt.date], int] = {}
+    for h in inp.houses:
+        house_node = next(nodes)
+        budget = house_budget(inp, h)
+        caps = capacities(inp, h)
+        flow.add_arc_with_capacity(house_node, sink, sum(caps) if budget is None else budget)
+        for night, cap in zip(inp.nights, caps, strict=True):
+            house_night[(h.house_id, night)] = next(nodes)
+            flow.add_arc_with_capacity(house_night[(h.house_id, night)], house_node, cap)
+    for c in inp.children:
+        child_node = next(nodes)
+        flow.add_arc_with_capacity(source, child_node, max(c.granted_nights, 0))
+        for night in available_nights(inp, c):
+            child_night = next(nodes)
+            flow.add_arc_with_capacity(child_node, child_night, 1)
+            for h in inp.houses:
+                if is_eligible(c, h):
+                    flow.add_arc_with_capacity(child_night, house_night[(h.house_id, night)], 1)
+    assert flow.solve(source, sink) == SimpleMaxFlow.OPTIMAL
+    return int(flow.optimal_flow())
+
+
+@PROPERTY_SETTINGS
+@given(tiny_rounds())
+def test_the_aggregated_bound_equals_the_plain_networks(inp: RoundInput) -> None:
+    assert max_flow_bound(inp) == bound_with_a_node_per_child_and_night(inp)
