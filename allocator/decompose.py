@@ -625,10 +625,16 @@ def polish_plan(
 
 
 def _house_of_most_nights(inst: Instance, plan: set[Key]) -> dict[ChildIdx, HouseIdx]:
-    """Each respite child's house in ``plan``: the one it has most nights in (barnebolig
-    residents are a group of their own, `house_groups`)."""
+    """Each respite child's house in ``plan``: the one it has most nights in, or its first
+    candidate (home or pinned house first) when it has none, so that the search can still
+    give it nights (barnebolig residents are a group of their own, `house_groups`)."""
     nights: dict[ChildIdx, Counter[HouseIdx]] = {}
     for c, h, _n in plan:
-        if not inst.children[c].is_resident:
-            nights.setdefault(c, Counter())[h] += 1
-    return {c: per_house.most_common(1)[0][0] for c, per_house in nights.items()}
+        nights.setdefault(c, Counter())[h] += 1
+    return {
+        child.idx: nights[child.idx].most_common(1)[0][0]
+        if child.idx in nights
+        else child.candidates[0]
+        for child in inst.children
+        if not child.is_resident and child.candidates
+    }

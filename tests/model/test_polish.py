@@ -101,3 +101,12 @@ def test_improve_refuses_a_plan_that_breaks_a_hard_rule() -> None:
     assert [str(p) for p in caught.value.problems] == [
         "bookings.csv: breaks R5_GRANTED: child B0002 is booked 8 nights, granted 6"
     ]
+
+
+def test_improve_gives_nights_to_a_child_the_plan_left_without() -> None:
+    inp = four_weeks()
+    without_b0002 = [b for b in poor_plan() if b.child_id != "B0002"]
+    outcome = improve_round(inp, PARAMS, without_b0002)
+
+    assert outcome.violations == []
+    assert Counter(b.child_id for b in outcome.result.bookings) == {"B0001": 4, "B0002": 6}
