@@ -61,20 +61,64 @@ class _State:
 
 
 def _place_residents(state: _State) -> None:
-    """Barnebolig residents first: they live there every available night."""
-    for child in state.inst.children:
-        if not child.is_resident:
-            continue
-        previous: HouseIdx | None = child.home_house
-        for n in child.available:
-            if n in state.booked[child.idx]:
+    """Barnebolig residents first: they live there every available night, night by night in
+    the house of the night before where there is room (`_beds_for_the_night`)."""
+    residents = [c for c in state.inst.children if c.is_resident]
+    previous: dict[int, HouseIdx | None] = {c.idx: c.home_house for c in residents}
+    for n in range(len(state.inst.nights)):
+        tonight = [c for c in residents if n in c.available and n not in state.booked[c.idx]]
+        for c, h in _beds_for_the_night(state, tonight, n, previous).items():
+            if state.house_free(c, h, n):  # two incompatible residents: the model decides
+                state.book(c, h, [n])
+                previous[c] = h
+
+
+def _beds_for_the_night(
+    state: _State, residents: list[ChildData], n: NightIdx, previous: dict[int, HouseIdx | None]
+) -> dict[int, HouseIdx]:
+    """A house for each resident on night ``n``: the one of the night before where there is
+    room, the others by augmenting paths (a matching of residents to places), so that no
+    resident goes without a bed while the places allow one. First fit left a resident who
+    may use one barnebolig without a bed when another, free to use either, took its place."""
+    usable: dict[int, list[HouseIdx]] = {}
+    for c in residents:
+        free = [h for h in c.candidates if state.house_free(c.idx, h, n) and state.budget[h] >= 1]
+        last = previous[c.idx]
+        usable[c.idx] = sorted(free, key=lambda h: h != last)
+    placed: dict[int, HouseIdx] = {}
+    guests: dict[HouseIdx, list[int]] = defaultdict(list)
+
+    def room(h: HouseIdx) -> bool:
+        return len(guests[h]) < state.capacity[h][n]
+
+    def put(c: int, h: HouseIdx) -> None:
+        placed[c] = h
+        guests[h].append(c)
+
+    def place(c: int, seen: set[HouseIdx]) -> bool:
+        for h in usable[c]:
+            if h in seen:
                 continue
-            order = sorted(child.candidates, key=lambda h: h != previous)
-            for h in order:
-                if state.house_free(child.idx, h, n) and state.budget[h] >= 1:
-                    state.book(child.idx, h, [n])
-                    previous = h
-                    break
+            seen.add(h)
+            if room(h):
+                put(c, h)
+                return True
+            for d in list(guests[h]):
+                guests[h].remove(d)
+                if place(d, seen):
+                    put(c, h)
+                    return True
+                guests[h].append(d)
+        return False
+
+    for c in residents:
+        first = usable[c.idx][:1]
+        if first and room(first[0]):
+            put(c.idx, first[0])
+    for c in residents:
+        if c.idx not in placed:
+            place(c.idx, set())
+    return placed
 
 
 def _fits_pattern(
