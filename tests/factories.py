@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+from pathlib import Path
 from typing import Any
+
+import openpyxl
 
 from models.config import ObjectiveWeights, RoundConfig
 from models.inputs import Child, Closure, House, Incompatible, Unavailable, Wish
@@ -95,3 +99,16 @@ def round_input(
         incompatible=tuple(Incompatible(child_a=a, child_b=b) for a, b in incompatible or ()),
         closures=tuple(closures or ()),
     )
+
+
+def csv_sheets(folder: Path) -> openpyxl.Workbook:
+    """A workbook with one sheet per CSV file of ``folder`` (the rows as text), no ``round``
+    sheet yet."""
+    workbook = openpyxl.Workbook()
+    workbook.remove(workbook.active)
+    for path in sorted(folder.glob("*.csv")):
+        sheet = workbook.create_sheet(path.stem)
+        with path.open(encoding="utf-8") as handle:
+            for row in csv.reader(handle):
+                sheet.append(row)
+    return workbook

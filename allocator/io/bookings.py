@@ -4,15 +4,20 @@ Contract v1: ``child_id, house_id, night``, one row per bed-night; columns may b
 ignored, except ``kind`` (issue 6: an exported version marks each night ``planned``, ``acute``
 or ``offered``), which the checker needs: an acute night may use the acute reserve and does not
 count against the grant. A missing or empty ``kind`` is ``planned``.
+
+A ``child_id`` that looks like a national ID number is refused (`allocator.io.national_id`),
+the problem naming row and column but never the value.
 """
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
+from dataclasses import replace
 from pathlib import Path
 
 from allocator.io.errors import InputError, Problem
+from allocator.io.national_id import NATIONAL_ID_MESSAGE, hide_national_ids, looks_like_national_id
 from models.outputs import BOOKING_KINDS, Booking
 
 COLUMNS = ("child_id", "house_id", "night")
@@ -35,8 +40,9 @@ def read_bookings(plan_dir: Path) -> list[Booking]:
     Raises
     ------
     InputError
-        The file is missing or not UTF-8, a column is missing, a night is not a date or a kind
-        is not one of ``planned``, ``acute``, ``offered`` (every row's problem at once).
+        The file is missing or not UTF-8, a column is missing, a child id looks like a national
+        ID number, a night is not a date or a kind is not one of ``planned``, ``acute``,
+        ``offered`` (every row's problem at once).
     """
     path = plan_dir / "bookings.csv"
     name = "bookings.csv"
@@ -54,6 +60,10 @@ def read_bookings(plan_dir: Path) -> list[Booking]:
     problems: list[Problem] = []
     bookings: list[Booking] = []
     for i, row in enumerate(rows, start=2):
+        child_id = (row["child_id"] or "").strip()
+        national_id = looks_like_national_id(child_id)
+        if national_id:
+            problems.append(Problem(name, i, "child_id", NATIONAL_ID_MESSAGE))
         try:
             night = dt.date.fromisoformat((row["night"] or "").strip())
         except ValueError:
@@ -70,7 +80,8 @@ def read_bookings(plan_dir: Path) -> list[Booking]:
                 )
             )
             continue
-        bookings.append(Booking(row["child_id"].strip(), row["house_id"].strip(), night, kind))
+        if not national_id:
+            bookings.append(Booking(child_id, row["house_id"].strip(), night, kind))
     if problems:
-        raise InputError(problems)
+        raise InputError([replace(p, message=hide_national_ids(p.message)) for p in problems])
     return bookings

@@ -5,6 +5,10 @@ UTF-16 ("Unicode text"); comma, semicolon or tab separated; ISO or Norwegian ``D
 dates; ``ja``/``nei`` booleans; header names in any case. Every cell is read as text, normalised,
 and validated with the pydantic row models of `models.inputs`. Every problem in every file is
 collected first and raised once as an `InputError`, each naming its file, row and column.
+
+A child id that looks like a national ID number (`allocator.io.national_id`) is refused: the
+problem names file, row and column but never the value, and the cell is blanked at once so that
+no later message (unknown child, duplicate id, not a valid id) can repeat it.
 """
 
 from __future__ import annotations
@@ -12,19 +16,26 @@ from __future__ import annotations
 import codecs
 import csv
 import datetime as dt
+import difflib
 import io
 import re
 import tomllib
 import types
 import typing
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Generic, Protocol, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
 from allocator.io.errors import InputError, Problem
+from allocator.io.national_id import (
+    CHILD_ID_COLUMNS,
+    NATIONAL_ID_MESSAGE,
+    hide_national_ids,
+    looks_like_national_id,
+)
 from models.config import ObjectiveWeights, RoundConfig
 from models.inputs import (
     CalendarDay,
@@ -450,6 +461,8 @@ class _Record:
 
     row: int
     cells: dict[str, str]
+    redacted: tuple[str, ...] = ()
+    """Child-id columns whose value looked like a national ID number and was blanked."""
 
     def get(self, column: str) -> str:
         return self.cells.get(column, "")
@@ -530,6 +543,29 @@ def _missing_columns(spec: _Spec[Any], grid: _Grid, header: list[str]) -> list[P
     return [Problem(label, row, c, f"missing required column '{c}'") for c in missing]
 
 
+def _misspelt_columns(spec: _Spec[Any], grid: _Grid, header: list[str]) -> list[Problem]:
+    """A problem per unknown column that is close to a known column the header lacks
+    ("patern" for "pattern"): added columns are allowed, but a misspelt optional one would
+    silently give every row its default."""
+    absent = [c for c in spec.columns if c not in header]
+    problems = []
+    for name in header:
+        if not name or name in spec.columns:
+            continue
+        close = difflib.get_close_matches(name.lower(), absent, n=1, cutoff=0.8)
+        if close:
+            problems.append(
+                Problem(
+                    grid.label,
+                    grid.header_row,
+                    name,
+                    f"unknown column '{name}': did you mean '{close[0]}'?"
+                    f" (without it every row gets the default {close[0]})",
+                )
+            )
+    return problems
+
+
 def _load_table(spec: _Spec[M], source: _Source, problems: list[Problem]) -> _Table[M]:
     """Read, check and validate one table; absent optional files give an empty table."""
     table: _Table[M] = _Table(spec, source.label(spec.name))
@@ -544,13 +580,14 @@ def _load_table(spec: _Spec[M], source: _Source, problems: list[Problem]) -> _Ta
     if not grid.readable:
         return table
     header, table.records = _records(grid, problems)
+    _refuse_national_ids(spec, table.label, table.records, problems)
     if not header:
         if spec.required_file:
             problems.append(Problem(table.label, None, None, "file is empty (no header line)"))
         else:
             table.loaded = True
         return table
-    header_problems = _missing_columns(spec, grid, header)
+    header_problems = _missing_columns(spec, grid, header) + _misspelt_columns(spec, grid, header)
     problems.extend(header_problems)
     if not header_problems:
         table.loaded = True
@@ -558,19 +595,47 @@ def _load_table(spec: _Spec[M], source: _Source, problems: list[Problem]) -> _Ta
     return table
 
 
+def _refuse_national_ids(
+    spec: _Spec[Any], label: str, records: Iterable[_Record], problems: list[Problem]
+) -> None:
+    """A problem for each child id that looks like a national ID number; the cell is blanked.
+
+    The problem names file, row and column, never the value. Blanking the cell (and noting it
+    in `_Record.redacted`) keeps the value out of every later message; the row is still
+    checked for its other cells but never accepted (see `_validate_records`).
+    """
+    columns = [c for c in spec.columns if c in CHILD_ID_COLUMNS]
+    for record in records:
+        bad = tuple(c for c in columns if looks_like_national_id(record.get(c)))
+        for column in bad:
+            record.cells[column] = ""
+            problems.append(Problem(label, record.row, column, NATIONAL_ID_MESSAGE))
+        record.redacted = bad
+
+
 def _validate_records(
     spec: _Spec[M], label: str, records: Iterable[_Record], problems: list[Problem]
 ) -> list[tuple[int, M]]:
-    """Validate every record with the row model; bad rows add problems and are dropped."""
+    """Validate every record with the row model; bad rows add problems and are dropped.
+
+    A redacted child id (`_refuse_national_ids`, already reported) is validated as a stand-in
+    pseudonym, so the row's other cells are still checked, and the row is dropped.
+    """
     kinds = _field_kinds(spec.model)
     valid: list[tuple[int, M]] = []
     for record in records:
         data = _prepare(record.cells, kinds)
+        data.update({column: f"redacted-{column}" for column in record.redacted})
         try:
-            valid.append((record.row, spec.model.model_validate(data)))
+            model = spec.model.model_validate(data)
         except ValidationError as exc:
             for error in exc.errors():
-                problems.append(_row_problem(spec, label, record, error))
+                problem = _row_problem(spec, label, record, error)
+                if problem.column not in record.redacted:
+                    problems.append(problem)
+            continue
+        if not record.redacted:
+            valid.append((record.row, model))
     return valid
 
 
@@ -842,11 +907,16 @@ def _dedupe_pairs(rows: Iterable[Incompatible]) -> tuple[Incompatible, ...]:
 
 
 def _in_file_order(problems: list[Problem]) -> list[Problem]:
-    """Group problems by file (in the order files were read), then by row; stable otherwise."""
+    """Group problems by file (in the order files were read), then by row; stable otherwise.
+
+    A message that would repeat a national-ID-like number from a cell (``not a date: ...`` on a
+    shifted row, say) shows `allocator.io.national_id.HIDDEN` instead.
+    """
     order: dict[str, int] = {}
     for problem in problems:
         order.setdefault(problem.file, len(order))
-    return sorted(problems, key=lambda p: (order[p.file], p.row or 0))
+    ordered = sorted(problems, key=lambda p: (order[p.file], p.row or 0))
+    return [replace(p, message=hide_national_ids(p.message)) for p in ordered]
 
 
 def _open_source(path: Path) -> _Source:

@@ -60,6 +60,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.pool import StaticPool
 
 from allocator.demand import DEMAND_KINDS, fair_shares
+from allocator.io.national_id import NATIONAL_ID as _NATIONAL_ID
 from allocator.store import versions
 from allocator.store.diff import PlanDiff, diff_bookings
 from allocator.store.schema import (
@@ -123,7 +124,6 @@ any short lowercase word but ``round`` and ``publish``."""
 _ACTION = re.compile(r"[a-z][a-z0-9_-]{0,19}")
 
 _PG_LOCK_KEY = 0x616C6C6F63_7374  # "alloc" "st": the store's advisory lock on PostgreSQL
-_NATIONAL_ID = re.compile(r"(?<!\d)\d{6}\s?\d{5}(?!\d)")
 _BALANCE_DIGITS = 9
 _WHO_LENGTH = 100
 

@@ -10,6 +10,7 @@ import pytest
 from io_helpers import VALID, RoundWriter, find, problems_of
 
 from allocator.io.errors import InputError, Problem
+from allocator.io.reader import read_round
 
 HEADER_CHILDREN = VALID["children.csv"].splitlines()[0]
 HEADER_HOUSES = VALID["houses.csv"].splitlines()[0]
@@ -324,3 +325,15 @@ def test_sheet_given_twice(tmp_path: Path) -> None:
     path = tmp_path / "dobbel.xlsx"
     workbook.save(path)
     find(problems_of(path), "dobbel.xlsx, sheet houses", None, None, "'houses.csv' holds the same")
+
+
+def test_a_misspelt_optional_column_is_named_not_defaulted(make_round: RoundWriter) -> None:
+    text = VALID["children.csv"].replace(",pattern,", ",patern,", 1)
+    problems = problems_of(make_round(children_csv=text))
+    find(problems, "children.csv", 1, "patern", "did you mean 'pattern'?")
+
+
+def test_an_added_column_is_allowed(make_round: RoundWriter) -> None:
+    lines = VALID["children.csv"].splitlines()
+    text = "\n".join([lines[0] + ",coordinator"] + [row + ",K1" for row in lines[1:]]) + "\n"
+    assert read_round(make_round(children_csv=text)).children
