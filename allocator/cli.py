@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from allocator.commands.console import err, out, refuse_unchecked
+from allocator.commands.console import bad_option, check_solver_options, err, out, refuse_unchecked
 from allocator.commands.console import fail_input as _fail_input
 from allocator.io.errors import InputError
 
@@ -87,6 +87,7 @@ def plan(
     """Plan a round: writes bookings.csv, stays.csv, summary.json and calendar.xlsx."""
     from allocator.check import format_figures
     from allocator.io.bookings import read_bookings
+    from allocator.io.outdir import PLAN, unsafe_output_dir
     from allocator.pipeline import improve_round, plan_round, write_plan
     from allocator.solve import METHODS, SolveParams
     from models.round_input import RoundInput
@@ -97,10 +98,11 @@ def plan(
     except InputError as exc:
         raise _fail_input(exc) from None
     assert isinstance(inp, RoundInput)
-    unsafe = _unsafe_out_dir(input_path, out_dir)
+    unsafe = unsafe_output_dir(out_dir, PLAN, [input_path])
     if unsafe:
         err.print(f"[red]Bad option:[/red] --out {out_dir}: {unsafe}", highlight=False)
         raise typer.Exit(EXIT_BAD_INPUT)
+    check_solver_options(time_limit, workers, seed)
     cfg = inp.config
     params = SolveParams(
         time_limit=time_limit if time_limit is not None else cfg.time_limit,
@@ -154,19 +156,6 @@ def plan(
     )
 
 
-def _unsafe_out_dir(input_path: Path, out_dir: Path) -> str | None:
-    """Why writing the plan to ``out_dir`` could destroy data, or None when it is safe: the
-    output folder is replaced as a whole."""
-    src, dst = input_path.resolve(), out_dir.resolve()
-    if dst == src or src.is_relative_to(dst):
-        return "it is (or holds) the input; choose another folder"
-    if dst.is_file():
-        return "it is a file"
-    if dst.is_dir() and any(dst.iterdir()) and not (dst / "summary.json").exists():
-        return "it is a folder that is not empty and holds no earlier plan; choose another"
-    return None
-
-
 def _balances(db: str | None) -> dict[str, dict[str, float]] | None:
     """Families' high-demand balances from the store, when there is one."""
     import os
@@ -180,6 +169,8 @@ def _balances(db: str | None) -> dict[str, dict[str, float]] | None:
         with open_store(url) as store:
             balances = store.balances()
     except Exception as exc:  # the plan can be made without history; say why it was not used
+        if db is not None:  # asked for by name: a mistake to mend, not to plan past
+            raise bad_option(f"--db: the store cannot be read ({exc})") from None
         err.print(f"[yellow]warning:[/yellow] store not read ({exc}); no earlier balances used")
         return None
     err.print(f"Earlier rounds: balances of {len(balances)} families read from the store.")
@@ -253,9 +244,21 @@ def generate(
     demand: Annotated[float, typer.Option(help="Granted nights / usable capacity.")] = 1.0,
 ) -> None:
     """Generate a synthetic, pseudonymous round (Bergen's houses, a seeded roster)."""
+    import math
+
     from allocator.generate import generate_round
+    from allocator.io.outdir import ROUND, unsafe_output_dir
     from allocator.io.write_input import write_round
 
+    if not (math.isfinite(scale) and scale > 0 and (scale <= 1 or scale.is_integer())):
+        raise bad_option(f"--scale {scale}: give a share of Bergen up to 1, or a whole multiple")
+    if not (math.isfinite(demand) and 0 < demand <= 10):
+        raise bad_option(f"--demand {demand}: give granted nights per usable night, e.g. 1.15")
+    if not 0 <= seed < 2**32:
+        raise bad_option(f"--seed {seed}: give a whole number from 0 to {2**32 - 1}")
+    unsafe = unsafe_output_dir(out_dir, ROUND)
+    if unsafe:
+        raise bad_option(f"--out {out_dir}: {unsafe}")
     inp = generate_round(scale=scale, seed=seed, demand=demand)
     write_round(inp, out_dir)
     granted = sum(c.granted_nights for c in inp.children)

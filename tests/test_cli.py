@@ -16,7 +16,7 @@ from typing import Any
 
 import openpyxl
 import pytest
-from factories import MONDAY, child, house, round_input
+from factories import MONDAY, child, csv_sheets, house, round_input
 from typer.testing import CliRunner, Result
 
 from allocator.check import check_plan
@@ -220,13 +220,7 @@ def _flatten(table: dict[str, Any], prefix: str = "") -> list[tuple[str, str]]:
 
 def test_plan_from_an_xlsx_workbook(tmp_path: Path) -> None:
     folder = tiny_folder(tmp_path / "round")
-    workbook = openpyxl.Workbook()
-    workbook.remove(workbook.active)
-    for path in sorted(folder.glob("*.csv")):
-        sheet = workbook.create_sheet(path.stem)
-        with path.open(encoding="utf-8") as handle:
-            for row in csv.reader(handle):
-                sheet.append(row)
+    workbook = csv_sheets(folder)
     settings = workbook.create_sheet("round")
     settings.append(["key", "value"])
     with (folder / "round.toml").open("rb") as handle:
@@ -341,3 +335,55 @@ def test_plan_keep_and_improve_together_is_a_bad_option(tmp_path: Path) -> None:
     assert result.exit_code == EXIT_BAD_INPUT
     assert "--keep and --improve" in result.output
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(
+    "option",
+    [
+        ("--time-limit", "0"),
+        ("--time-limit", "nan"),
+        ("--workers", "0"),
+        ("--seed", "-1"),
+        ("--seed", "99999999999"),
+    ],
+)
+def test_plan_refuses_a_bad_solver_option(tmp_path: Path, option: tuple[str, str]) -> None:
+    result = run("plan", tiny_folder(tmp_path / "in"), "--out", tmp_path / "out", *option)
+    assert result.exit_code == EXIT_BAD_INPUT, result.output
+    assert f"{option[0]} " in result.output
+    assert not (tmp_path / "out").exists()
+
+
+def test_plan_refuses_to_delete_a_users_file_in_an_earlier_plan(tmp_path: Path) -> None:
+    folder = tiny_folder(tmp_path / "in")
+    assert run("plan", folder, "--out", tmp_path / "plan", "--time-limit", "2").exit_code == 0
+    (tmp_path / "plan" / "my_notes.txt").write_text("keep me", encoding="utf-8")
+    result = run("plan", folder, "--out", tmp_path / "plan", "--time-limit", "2")
+    assert result.exit_code == EXIT_BAD_INPUT, result.output
+    assert "my_notes.txt" in result.output
+    assert (tmp_path / "plan" / "my_notes.txt").read_text(encoding="utf-8") == "keep me"
+
+
+@pytest.mark.parametrize(
+    "option",
+    [
+        ("--scale", "0"),
+        ("--scale", "1.5"),
+        ("--scale", "nan"),
+        ("--demand", "-2"),
+        ("--seed", "-5"),
+    ],
+)
+def test_generate_refuses_bad_values(tmp_path: Path, option: tuple[str, str]) -> None:
+    result = run("generate", "--out", tmp_path / "round", *option)
+    assert result.exit_code == EXIT_BAD_INPUT, result.output
+    assert option[0] in result.output and "Traceback" not in result.output
+    assert not (tmp_path / "round").exists()
+
+
+def test_generate_never_writes_over_a_folder_with_files(tmp_path: Path) -> None:
+    folder = tiny_folder(tmp_path / "in")
+    before = (folder / "children.csv").read_text(encoding="utf-8")
+    result = run("generate", "--scale", "0.1", "--out", folder)
+    assert result.exit_code == EXIT_BAD_INPUT, result.output
+    assert (folder / "children.csv").read_text(encoding="utf-8") == before

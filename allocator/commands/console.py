@@ -6,6 +6,7 @@ a bad option says which and exits 2. Never a traceback.
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 import typer
@@ -35,6 +36,19 @@ def bad_option(text: str) -> typer.Exit:
     """Print what is wrong with an option; the caller raises the returned exit (code 2)."""
     err.print(f"[red]Bad option:[/red] {text}", highlight=False)
     return typer.Exit(EXIT_BAD_INPUT)
+
+
+def check_solver_options(
+    time_limit: float | None, workers: int | None, seed: int | None = None
+) -> None:
+    """Exit 2 (a bad option) for a time limit that is not a positive number of seconds, a worker
+    count outside 1–64 or a seed outside round.toml's 0–1,000,000."""
+    if time_limit is not None and not (math.isfinite(time_limit) and time_limit > 0):
+        raise bad_option(f"--time-limit {time_limit:g}: give a positive number of seconds")
+    if workers is not None and not 1 <= workers <= 64:
+        raise bad_option(f"--workers {workers}: give 1 to 64")
+    if seed is not None and not 0 <= seed <= 1_000_000:
+        raise bad_option(f"--seed {seed}: give a whole number from 0 to 1000000")
 
 
 def refuse_unchecked(outcome: RoundOutcome, no_plan: str = "No plan") -> None:

@@ -24,6 +24,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from allocator.commands.console import bad_option
 from allocator.commands.store_cmds import (
     EXIT_REFUSED,
     DbOption,
@@ -34,6 +35,7 @@ from allocator.commands.store_cmds import (
     out,
 )
 from allocator.io.errors import InputError, Problem
+from allocator.io.outdir import NOTICES, unsafe_output_dir
 from allocator.store import RoundChildInfo
 from models.inputs import Child
 from models.outputs import Booking
@@ -203,8 +205,9 @@ def _commit(
     dry_run: bool,
     yes: bool,
     pinned: set[tuple[str, dt.date]] | None = None,
-) -> None:
-    """Check the new plan against every hard rule, ask, and write it as a new version.
+) -> bool:
+    """Check the new plan against every hard rule, ask, and write it as a new version; True
+    when it was written.
 
     `pinned` is the new version's pinned nights; ``None`` keeps the stored pins still booked
     in the same house."""
@@ -224,10 +227,10 @@ def _commit(
         raise typer.Exit(EXIT_REFUSED)
     if dry_run:
         out.print("Dry run: nothing written.", highlight=False)
-        return
+        return False
     if not yes and not typer.confirm(f"Write this as a new version after {plan.version}?"):
         out.print("Nothing written.", highlight=False)
-        return
+        return False
     kinds = {(b.child_id, b.night): b.kind for b in bookings if b.kind != "planned"}
     try:
         with open_store(db) as store:
@@ -245,6 +248,7 @@ def _commit(
     except StoreError as exc:
         raise _fail_store(str(exc)) from None
     out.print(f"Written as version {version} ({action}).", highlight=False)
+    return True
 
 
 def _new_children(
@@ -532,6 +536,10 @@ def offer(
 
     first_night, last_night = _nights(first, last)
     plan = _load(db, input_path)
+    if out_dir is not None:
+        unsafe = unsafe_output_dir(out_dir, NOTICES, [plan.inp.source, waiting_path])
+        if unsafe:
+            raise bad_option(f"--out {out_dir}: {unsafe}")
     try:
         waiting = read_waiting(waiting_path)
     except InputError as exc:
@@ -548,26 +556,33 @@ def offer(
             " family must be told in writing why, and when to expect an answer.",
             highlight=False,
         )
-        if out_dir is not None:
-            written = write_notices(result.overdue, day, out_dir)
-            out.print(f"Notices drafted in {written}.", highlight=False)
+    written = False
     if not result.offers:
         out.print("No free night fits anyone on the list.", highlight=False)
-        return
-    given = sum(len(o.nights) for o in result.offers)
-    detail = f"offer {given} free nights to {len(result.offers)} families"
-    _commit(
-        plan,
-        list(result.bookings),
-        extra=[as_child(plan.inp, w) for w in waiting],
-        db=db,
-        action="offer",
-        who=who,
-        why=why,
-        detail=detail,
-        dry_run=dry_run,
-        yes=yes,
-    )
+    else:
+        given = sum(len(o.nights) for o in result.offers)
+        detail = f"offer {given} free nights to {len(result.offers)} families"
+        written = _commit(
+            plan,
+            list(result.bookings),
+            extra=[as_child(plan.inp, w) for w in waiting],
+            db=db,
+            action="offer",
+            who=who,
+            why=why,
+            detail=detail,
+            dry_run=dry_run,
+            yes=yes,
+        )
+    if result.overdue and out_dir is not None:
+        # The notices go with the change: none for a dry run or a change not written.
+        if written or (not result.offers and not dry_run):
+            out.print(
+                f"Notices drafted in {write_notices(result.overdue, day, out_dir)}.",
+                highlight=False,
+            )
+        else:
+            out.print("No notices drafted: nothing was written.", highlight=False)
 
 
 def move(

@@ -16,9 +16,10 @@ import typer
 from rich.table import Table
 
 from allocator.commands.console import bad_option as _bad_option
-from allocator.commands.console import err, out, refuse_unchecked
+from allocator.commands.console import check_solver_options, err, out, refuse_unchecked
 from allocator.commands.console import fail_input as _fail_input
 from allocator.io.errors import InputError
+from allocator.io.outdir import PLAN, unsafe_output_dir, unsafe_output_file
 
 scenario_app = typer.Typer(
     help="Capacity scenarios: run a what-if against its base, find the places a target needs.",
@@ -30,27 +31,6 @@ EXIT_NO_PLAN = 1
 EXIT_BAD_INPUT = 2
 
 ScenarioArg = Annotated[Path, typer.Argument(help="A scenario file (.toml) in scenarios/.")]
-
-
-def _check_solver_options(time_limit: float | None, workers: int | None) -> None:
-    if time_limit is not None and not time_limit > 0:
-        raise _bad_option(f"--time-limit {time_limit:g}: give a positive number of seconds")
-    if workers is not None and not 1 <= workers <= 64:
-        raise _bad_option(f"--workers {workers}: give 1 to 64")
-
-
-def _unsafe_out(out_dir: Path, protected: Sequence[Path]) -> str | None:
-    """Why writing to ``out_dir`` (replaced as a whole) could destroy data, or None."""
-    dst = out_dir.resolve()
-    for path in protected:
-        src = path.resolve()
-        if dst == src or src.is_relative_to(dst):
-            return f"it is (or holds) {path}; choose another folder"
-    if dst.is_file():
-        return "it is a file"
-    if dst.is_dir() and any(dst.iterdir()) and not (dst / "summary.json").exists():
-        return "it is a folder that is not empty and holds no earlier plan; choose another"
-    return None
 
 
 class _Throttled:
@@ -129,7 +109,7 @@ def run(
     from allocator.scenario.run import run_with_base, solve_params, write_comparison
     from allocator.scenario.spec import load_scenario
 
-    _check_solver_options(time_limit, workers)
+    check_solver_options(time_limit, workers)
     try:
         sc = load_scenario(scenario)
         applied = apply(sc)
@@ -143,7 +123,7 @@ def run(
         workers if workers is not None else cfg.workers,
     )
     target = out_dir if out_dir is not None else Path("out") / sc.name
-    unsafe = _unsafe_out(target, [sc.base_path, sc.path])
+    unsafe = unsafe_output_dir(target, PLAN, [sc.base_path, sc.path])
     if unsafe:
         raise _bad_option(f"--out {target}: {unsafe}")
     err.print(f"Scenario {sc.name}: {sc.description or sc.path}", highlight=False)
@@ -241,9 +221,17 @@ def capacity(
 
     if not 0 < target <= 1:
         raise _bad_option(f"--target {target}: give a share in (0, 1], e.g. 0.95")
-    _check_solver_options(time_limit, workers)
+    check_solver_options(time_limit, workers)
     if mode not in ("add", "new"):
         raise _bad_option(f"--mode {mode!r}: use add or new")
+    if max_add < 1:
+        raise _bad_option(f"--max-add {max_add}: give 1 or more places")
+    if max_solves < 1:
+        raise _bad_option(f"--max-solves {max_solves}: give 1 or more solves")
+    if out_file is not None:
+        unsafe_file = unsafe_output_file(out_file, ".json", [source])
+        if unsafe_file:
+            raise _bad_option(f"--out {out_file}: {unsafe_file}")
     try:
         if source.suffix.lower() == ".toml":
             inp = apply_scenario(load_scenario(source))

@@ -90,9 +90,14 @@ def export(
     typer.Exit
         Code 2 for bad input; 1 when the store or the folder fails.
     """
+    from allocator.commands.console import bad_option
+    from allocator.io.outdir import PLAN, unsafe_output_dir
     from allocator.store import StoreError, open_store
     from allocator.store.export import ExportError, export_version, version_info
 
+    unsafe = unsafe_output_dir(out_dir, PLAN, [input_path])
+    if unsafe:
+        raise bad_option(f"--out {out_dir}: {unsafe}")
     try:
         with open_store(db) as store:
             info = version_info(store, version)

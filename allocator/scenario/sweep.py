@@ -61,6 +61,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from allocator.io.atomic import atomic_write_bytes, atomic_write_text, write_json
 from allocator.io.errors import InputError, Problem
+from allocator.io.outdir import OutputKind, unsafe_output_dir
 
 __all__ = [
     "FAILED",
@@ -766,12 +767,8 @@ class SweepOutcome:
 
 def unsafe_out_dir(out: Path) -> str | None:
     """Why a sweep must not write into ``out`` (None: it may); a sweep's own folder may be
-    resumed."""
-    if out.is_file():
-        return "it is a file"
-    if out.is_dir() and any(out.iterdir()) and not (out / MARKER).exists():
-        return "it is a folder that is not empty and holds no earlier sweep; choose another"
-    return None
+    resumed, so files a user put in it are kept."""
+    return unsafe_output_dir(out, OutputKind("sweep", MARKER, lambda _name: True))
 
 
 def _read_row(path: Path) -> dict[str, Scalar] | None:

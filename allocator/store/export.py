@@ -30,6 +30,7 @@ from sqlalchemy.engine import make_url
 
 from allocator.io.added_children import ADDED_CHILDREN_FILE, added_child, write_added_children
 from allocator.io.atomic import atomic_output_dir, write_csv_rows, write_json
+from allocator.io.outdir import PLAN, unsafe_output_dir
 from allocator.store.db import (
     RoundChildInfo,
     Store,
@@ -82,23 +83,9 @@ def version_info(store: Store, version: int | None) -> VersionInfo:
 
 
 def unsafe_out_dir(out_dir: Path, *input_sources: str | None) -> str | None:
-    """Why writing an export to `out_dir` could destroy data, or ``None`` when it is safe.
-
-    The folder is replaced as a whole: it must not be a file, nor the input (or hold it), nor a
-    folder with files in it that is not an earlier plan (no ``summary.json``).
-    """
-    dst = out_dir.resolve()
-    for source in input_sources:
-        if not source or not Path(source).exists():
-            continue
-        src = Path(source).resolve()
-        if dst == src or src.is_relative_to(dst):
-            return "it is (or holds) the round's input; choose another folder"
-    if dst.is_file():
-        return "it is a file"
-    if dst.is_dir() and any(dst.iterdir()) and not (dst / SUMMARY_FILE).exists():
-        return "it is a folder that is not empty and holds no earlier plan; choose another"
-    return None
+    """Why writing an export to `out_dir` could destroy data, or ``None`` when it is safe: the
+    folder is replaced as a whole (`allocator.io.outdir.unsafe_output_dir`)."""
+    return unsafe_output_dir(out_dir, PLAN, [s for s in input_sources if s and Path(s).exists()])
 
 
 def export_version(

@@ -141,12 +141,7 @@ def test_free_nights_and_offer_with_a_notice(tmp_path: Path) -> None:
     result = run("free-nights", "--from", day(0), "--to", day(6), "--db", url)
     assert result.exit_code == 0, result.output
     assert "h2" in result.output
-    waiting = tmp_path / "waiting.csv"
-    waiting.write_text(
-        "child_id,applied,category,level,nights_wanted\n"
-        f"B0002,{(MONDAY - dt.timedelta(days=45)).isoformat()},3,2,2\n",
-        encoding="utf-8",
-    )
+    waiting = _overdue_waiting_list(tmp_path)
     notices = tmp_path / "notices"
     result = run(
         "offer",
@@ -178,3 +173,44 @@ def test_bad_waiting_list_names_file_row_and_column(tmp_path: Path) -> None:
     result = run("offer", waiting, "--from", day(0), "--to", day(6), "--db", url, "--yes")
     assert result.exit_code == 2
     assert "waiting.csv" in result.output and "applied" in result.output
+
+
+def _overdue_waiting_list(tmp_path: Path) -> Path:
+    waiting = tmp_path / "waiting.csv"
+    waiting.write_text(
+        "child_id,applied,category,level,nights_wanted\n"
+        f"B0002,{(MONDAY - dt.timedelta(days=45)).isoformat()},3,2,2\n",
+        encoding="utf-8",
+    )
+    return waiting
+
+
+def test_offer_dry_run_drafts_no_notices(tmp_path: Path) -> None:
+    url = _published(tmp_path)
+    waiting = _overdue_waiting_list(tmp_path)
+    notices = tmp_path / "notices"
+    args = ("--from", day(0), "--to", day(6), "--today", day(0), "--db", url)
+    result = run("offer", waiting, *args, "--out", notices, "--dry-run")
+    assert result.exit_code == 0, result.output
+    assert "Dry run: nothing written" in result.output
+    assert "No notices drafted" in result.output
+    assert not notices.exists()
+
+
+def test_offer_never_replaces_a_folder_of_other_files(tmp_path: Path) -> None:
+    url = _published(tmp_path)
+    waiting = _overdue_waiting_list(tmp_path)
+    args = ("--from", day(0), "--to", day(6), "--today", day(0), "--db", url, "--yes")
+    for out in (tmp_path / "input", tmp_path):  # the round's input, and a folder holding it
+        result = run("offer", waiting, *args, "--out", out)
+        assert result.exit_code == 2, result.output
+        assert "the input" in result.output
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "important.txt").write_text("keep me", encoding="utf-8")
+    result = run("offer", waiting, *args, "--out", mine)
+    assert result.exit_code == 2, result.output
+    assert (mine / "important.txt").read_text(encoding="utf-8") == "keep me"
+    assert (tmp_path / "input" / "children.csv").is_file()
+    with open_store(url) as store:
+        assert [v.version for v in store.history()] == [1]

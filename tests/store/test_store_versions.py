@@ -513,12 +513,12 @@ def test_export_writes_nothing_half_way(
         raise OSError(28, "No space left on device")
 
     with open_store(store_url) as store:
-        # The folder cannot be made: its parent is a file.
-        with pytest.raises(ExportError, match="cannot write") as caught:
+        # The folder cannot be made: its parent is a file (refused before writing).
+        with pytest.raises(ExportError, match="is a file, so no folder") as caught:
             export_version(store, 2, blocker / "out", inp)
         assert "\n" not in str(caught.value)
         # Refused before writing: the input, a file, a folder that is not a plan.
-        with pytest.raises(ExportError, match="the round's input"):
+        with pytest.raises(ExportError, match="the input"):
             export_version(store, 2, input_dir, None)
         with pytest.raises(ExportError, match="it is a file"):
             export_version(store, 2, blocker, None)
@@ -597,14 +597,14 @@ def test_export_and_diff_commands(store_url: str, tmp_path: Path) -> None:
     assert "Version 2 against version 1: 3 nights added, 0 removed" in result.output
     assert "B0001 added: 2027-01-04 – 2027-01-06 in h2 (acute)" in result.output
 
-    # Refusals: one line, exit 1, no traceback.
-    for args in (
-        ("diff", "1", "4", "--db", store_url),
-        ("export", "--version", "4", "--out", tmp_path / "v4", "--db", store_url),
-        ("export", "--out", input_dir, "--db", store_url),
+    # Refusals: one line, exit 1 (an unknown version) or 2 (a bad --out), no traceback.
+    for args, code in (
+        (("diff", "1", "4", "--db", store_url), 1),
+        (("export", "--version", "4", "--out", tmp_path / "v4", "--db", store_url), 1),
+        (("export", "--out", input_dir, "--db", store_url), 2),
     ):
         result = run(*args)
-        assert result.exit_code == 1, result.output
+        assert result.exit_code == code, result.output
         assert "Traceback" not in result.output
         assert len(result.output.strip().splitlines()) == 1, result.output
 
