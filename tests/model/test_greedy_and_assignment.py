@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 
-from factories import MONDAY, child, house, round_input
+from factories import MONDAY, child, house, round_input, wish
 
 from allocator.assign import _describe, _LocalSearch, penalty
 from allocator.check import check_plan
@@ -94,3 +94,61 @@ def test_moves_and_swaps_reach_the_best_assignment_of_a_small_round():
     )
     assert penalty(m, found) == best < penalty(m, start)
     assert any(h == h2 for h in found.values())
+
+
+def test_greedy_books_the_heavier_of_two_wishes_for_one_place_first():
+    # One place, two families wishing for the same Tuesday-Wednesday: the heavier wish is
+    # booked as asked, and the other family's nights go around it.
+    tuesday, wednesday = MONDAY + dt.timedelta(days=1), MONDAY + dt.timedelta(days=2)
+    inp = round_input(
+        [house("h1", places=1)],
+        [child("A0001", 2), child("A0002", 2)],
+        wishes=[
+            wish("A0001", tuesday, wednesday, weight=2),
+            wish("A0002", tuesday, wednesday, weight=5),
+        ],
+    )
+    inst = build_instance(inp)
+    bookings = bookings_of(inst, greedy_plan(inst))
+    assert check_plan(inp, bookings) == []
+    nights = {
+        b.child_id: sorted(x.night for x in bookings if x.child_id == b.child_id) for b in bookings
+    }
+    assert nights["A0002"] == [tuesday, wednesday]
+    assert len(nights["A0001"]) == 2 and tuesday not in nights["A0001"]
+
+
+def test_greedy_books_no_wish_beyond_the_grant_or_the_longest_stay():
+    # A weekend family (longest stay 3 nights) wishes for four nights, and a family granted 2
+    # wishes for three: neither wish is booked as such, and each family gets its grant.
+    friday = MONDAY + dt.timedelta(days=4)
+    inp = round_input(
+        [house("h1", places=2)],
+        [child("A0001", 4, pattern="weekend"), child("A0002", 2)],
+        nights=14,
+        wishes=[
+            wish("A0001", friday - dt.timedelta(days=1), friday + dt.timedelta(days=2), "want", 9),
+            wish("A0002", MONDAY, MONDAY + dt.timedelta(days=2), "want", 9),
+        ],
+    )
+    inst = build_instance(inp)
+    bookings = bookings_of(inst, greedy_plan(inst))
+    assert check_plan(inp, bookings) == []
+    assert all(s.nights <= 3 for s in stays_from_bookings(bookings) if s.child_id == "A0001")
+    got = {c: sum(1 for b in bookings if b.child_id == c) for c in ("A0001", "A0002")}
+    assert got == {"A0001": 4, "A0002": 2}
+
+
+def test_greedy_leaves_a_wish_off_the_familys_pattern_to_the_model():
+    # A weekend family asks for Thursday-Friday: booked first, its Thursday would be a night
+    # off its pattern the model may not want; the greedy plan gives it Friday-Saturday.
+    thursday = MONDAY + dt.timedelta(days=3)
+    inp = round_input(
+        [house("h1", places=1)],
+        [child("A0001", 2, pattern="weekend")],
+        wishes=[wish("A0001", thursday, thursday + dt.timedelta(days=1), weight=9)],
+    )
+    inst = build_instance(inp)
+    bookings = bookings_of(inst, greedy_plan(inst))
+    assert check_plan(inp, bookings) == []
+    assert sorted(b.night.weekday() for b in bookings) == [4, 5]
