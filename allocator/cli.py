@@ -163,11 +163,14 @@ def _balances(db: str | None) -> dict[str, dict[str, float]] | None:
     url = db or os.environ.get("ALLOCATOR_DB")
     if url is None and not Path("allocator.db").exists():
         return None
-    try:
-        from allocator.store import open_store
+    from allocator.store import NoStoreError, open_store
 
-        with open_store(url) as store:
+    try:
+        with open_store(url, create=False) as store:
             balances = store.balances()
+    except NoStoreError:
+        err.print("No earlier rounds in the store: no balances to carry.")
+        return None
     except Exception as exc:  # the plan can be made without history; say why it was not used
         if db is not None:  # asked for by name: a mistake to mend, not to plan past
             raise bad_option(f"--db: the store cannot be read ({exc})") from None

@@ -98,7 +98,7 @@ def _load(db: str | None, input_path: Path | None) -> _Plan:
     from allocator.store import StoreError, open_store
 
     try:
-        with open_store(db) as store:
+        with open_store(db, create=False) as store:
             versions = store.history()
             if not versions:
                 raise _fail_store("nothing is published yet: run `allocator publish` first")
@@ -443,9 +443,15 @@ def cancel(
     first_night, last_night = _nights(first, last)
     plan = _load(db, input_path)
     _known_child(plan, child_id, "cancel")
-    kept, freed = cancel_nights(plan.bookings, child_id, first_night, last_night, _day(today))
+    day = _day(today)
+    kept, freed = cancel_nights(plan.bookings, child_id, first_night, last_night, day)
     if not freed:
-        out.print(f"{child_id} has no nights to cancel in that range.", highlight=False)
+        past = any(
+            b.child_id == child_id and first_night <= b.night <= last_night and b.night < day
+            for b in plan.bookings
+        )
+        when = f" from {day} on (nights before today stay as history)" if past else ""
+        out.print(f"{child_id} has no nights to cancel in that range{when}.", highlight=False)
         return
     out.print(
         f"Cancel {_count(len(freed), 'night', 'nights')} of {child_id}: "

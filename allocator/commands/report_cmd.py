@@ -109,7 +109,7 @@ def report(
         err.print(f"[red]Bad option:[/red] --out {escape(str(out))}: it is a file", highlight=False)
         raise typer.Exit(EXIT_BAD_INPUT)
     try:
-        with open_store(db) as store:
+        with open_store(db, create=False) as store:
             loaded = _load_versions(store, year)
     except StoreError as exc:
         err.print(f"[red]Store:[/red] {escape(str(exc))}", highlight=False)

@@ -153,13 +153,16 @@ def history(db: DbOption = None) -> None:
     typer.Exit
         Code 1 when the store cannot be opened.
     """
-    from allocator.store import StoreError, open_store
+    from allocator.store import NoStoreError, StoreError, open_store
 
     try:
-        with open_store(db) as store:
+        with open_store(db, create=False) as store:
             versions = store.history()
             balances = store.balances()
             url = store.url
+    except NoStoreError as exc:
+        out.print(f"Nothing published yet ({exc}).", highlight=False)
+        return
     except StoreError as exc:
         raise _fail_store(str(exc)) from None
     if not versions:

@@ -99,7 +99,7 @@ def export(
     if unsafe:
         raise bad_option(f"--out {out_dir}: {unsafe}")
     try:
-        with open_store(db) as store:
+        with open_store(db, create=False) as store:
             info = version_info(store, version)
             inp: RoundInput | None = None
             if input_path is not None:
@@ -174,7 +174,7 @@ def diff(
     from allocator.store.diff import format_diff
 
     try:
-        with open_store(db) as store:
+        with open_store(db, create=False) as store:
             result = store.diff(a, b)
     except StoreError as exc:
         raise _fail("Store", str(exc)) from None

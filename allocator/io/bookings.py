@@ -44,7 +44,8 @@ def read_bookings(plan_dir: Path) -> list[Booking]:
         ID number, a night is not a date or a kind is not one of ``planned``, ``acute``,
         ``offered`` (every row's problem at once).
     """
-    path = plan_dir / "bookings.csv"
+    # A coordinator may name the file itself rather than its folder.
+    path = plan_dir if plan_dir.name == "bookings.csv" else plan_dir / "bookings.csv"
     name = "bookings.csv"
     if not path.is_file():
         raise InputError([Problem(str(path), None, None, "file not found")])

@@ -132,6 +132,10 @@ class StoreError(Exception):
     """The store cannot do what was asked; the message is one plain sentence for the user."""
 
 
+class NoStoreError(StoreError):
+    """There is no store yet where one was to be read (``open_store(create=False)``)."""
+
+
 @dataclass(frozen=True)
 class AuditLine:
     """One line of the audit log."""
@@ -456,8 +460,9 @@ class Store:
             rows = conn.execute(text("SELECT version_num FROM alembic_version")).all()
         return str(rows[0][0]) if len(rows) == 1 else None
 
-    def _migrate(self) -> None:
-        """Bring the schema to the newest Alembic revision (under the write lock)."""
+    def _migrate(self, create: bool = True) -> None:
+        """Bring the schema to the newest Alembic revision (under the write lock); with
+        ``create`` off, a database that holds no store yet is refused, not given one."""
         if self._revision() == SCHEMA_HEAD:
             return
         from alembic import command
@@ -471,6 +476,8 @@ class Store:
             current = MigrationContext.configure(conn).get_current_revision()
         if current == head:
             return
+        if current is None and not create:
+            raise NoStoreError(f"{self.url} holds no store: publish a round first")
         known = {rev.revision for rev in script.walk_revisions()}
         if current is not None and current not in known:
             raise StoreError(
@@ -1180,7 +1187,9 @@ def families_owed_first(balances: Mapping[str, Mapping[str, float]]) -> list[str
     return sorted(balances, key=lambda cid: (sum(balances[cid].values()), cid))
 
 
-def open_store(url: str | None = None, *, timeout: float = DEFAULT_TIMEOUT) -> Store:
+def open_store(
+    url: str | None = None, *, timeout: float = DEFAULT_TIMEOUT, create: bool = True
+) -> Store:
     """Open the store and bring its schema to the newest Alembic revision.
 
     Parameters
@@ -1190,6 +1199,9 @@ def open_store(url: str | None = None, *, timeout: float = DEFAULT_TIMEOUT) -> S
         ``$ALLOCATOR_DB``; else ``sqlite:///allocator.db`` in the working directory.
     timeout
         Seconds to wait for another writer (and to connect) before raising `StoreError`.
+    create
+        Make the store when there is none (``publish``); off for the commands that only
+        read or change a published round, so a mistyped ``--db`` makes no new file.
 
     Returns
     -------
@@ -1209,6 +1221,9 @@ def open_store(url: str | None = None, *, timeout: float = DEFAULT_TIMEOUT) -> S
             f"not a database URL: {text_url!r} (e.g. sqlite:///allocator.db or"
             " postgresql+psycopg://user@host/db)"
         ) from None
+    sqlite_file = parsed.get_backend_name() == "sqlite" and not _is_memory_sqlite(parsed)
+    if not create and sqlite_file and not Path(str(parsed.database)).is_file():
+        raise NoStoreError(f"no store at {parsed.database}: publish a round first")
     try:
         engine = _make_engine(parsed, timeout)
     except NoSuchModuleError:
@@ -1217,7 +1232,7 @@ def open_store(url: str | None = None, *, timeout: float = DEFAULT_TIMEOUT) -> S
         raise StoreError(f"cannot use {_safe_url(parsed)}: {_first_line(exc)}") from None
     store = Store(engine, timeout)
     try:
-        store._migrate()
+        store._migrate(create)
     except BaseException:
         store.close()
         raise

@@ -60,3 +60,8 @@ def test_an_unknown_kind_is_a_clear_problem(tmp_path: Path) -> None:
         " (one of planned, acute, offered)",
         "bookings.csv, row 4, column night: not a date: 'not-a-date'",
     ]
+
+
+def test_the_bookings_file_itself_may_be_named(tmp_path: Path) -> None:
+    folder = plan(tmp_path, "child_id,house_id,night\nB0001,h1,2027-01-08\n")
+    assert read_bookings(folder / "bookings.csv") == read_bookings(folder)

@@ -214,3 +214,12 @@ def test_offer_never_replaces_a_folder_of_other_files(tmp_path: Path) -> None:
     assert (tmp_path / "input" / "children.csv").is_file()
     with open_store(url) as store:
         assert [v.version for v in store.history()] == [1]
+
+
+def test_cancel_of_past_nights_says_they_stay_as_history(tmp_path: Path) -> None:
+    url = _published(tmp_path)
+    result = run(
+        "cancel", "A0001", "--from", day(0), "--to", day(2), "--today", day(5), "--db", url, "--yes"
+    )
+    assert result.exit_code == 0, result.output
+    assert f"from {day(5)} on (nights before today stay as history)" in result.output

@@ -138,3 +138,12 @@ def test_store_from_the_environment(tmp_path: Path) -> None:
     result = run("history", env={"ALLOCATOR_DB": url})
     assert result.exit_code == 0, result.output
     assert "B0002" in result.output
+
+
+def test_reading_a_store_that_is_not_there_makes_none(tmp_path: Path) -> None:
+    # A mistyped --db for a command that only reads must not leave a new database behind.
+    missing = tmp_path / "typo.db"
+    result = run("history", "--db", f"sqlite:///{missing}")
+    assert result.exit_code == 0, result.output
+    assert "Nothing published yet" in result.output
+    assert not missing.exists()
