@@ -80,7 +80,7 @@ class RoundConfig(BaseModel):
     start: dt.date
     end: dt.date
     acute_reserve: dict[str, int] = Field(default_factory=dict)
-    time_limit: float = Field(default=60.0, gt=0)
+    time_limit: float = Field(default=60.0, gt=0, allow_inf_nan=False)
     seed: int = Field(default=1, ge=0, le=1_000_000)
     workers: int = Field(default=2, ge=1, le=64)
     avoid_dates_hard: bool = True

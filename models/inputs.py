@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -217,7 +217,7 @@ class CalendarDay(DateRange):
     `kind` is `public_holiday` or `school_holiday`; `name` says which (e.g. "Påske", "Vinterferie").
     """
 
-    kind: str
+    kind: Literal["public_holiday", "school_holiday"]
     name: str = ""
 
 

@@ -827,6 +827,18 @@ def _cross_checks(tables: _Tables) -> list[Problem]:
     ]
 
 
+def _closure_checks(tables: _Tables) -> list[Problem]:
+    """A closure of more places than its house has (the scenario files refuse it too)."""
+    places = {h.house_id: h.places for h in tables.houses.models()}
+    problems = []
+    for row, closure in tables.closures.valid:
+        have = places.get(closure.house_id)
+        if have is not None and closure.places_closed > have:
+            message = f"closes {closure.places_closed} places; {closure.house_id} has {have}"
+            problems.append(Problem(tables.closures.label, row, "places_closed", message))
+    return problems
+
+
 def _child_checks(tables: _Tables) -> list[Problem]:
     """Vedtak length and whether the home house takes the child's category."""
     label = tables.children.label
@@ -976,6 +988,7 @@ def read_round(path: str | Path) -> RoundInput:
     config = _validate_config(raw_config, problems) if raw_config is not None else None
     problems.extend(_cross_checks(tables))
     problems.extend(_child_checks(tables))
+    problems.extend(_closure_checks(tables))
     if raw_config is not None:
         problems.extend(_config_checks(raw_config, config, tables))
     if problems or config is None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from allocator.io.errors import InputError, Problem
-from allocator.io.reader import _in_file_order, _load_table, _Spec
+from allocator.io.reader import _duplicates, _in_file_order, _load_table, _Spec
 from allocator.io.visiting import _source
 from models.waiting import WaitingApplication
 
@@ -18,6 +18,7 @@ def read_waiting(path: Path) -> list[WaitingApplication]:
     """The waiting list in file order; `InputError` with every problem found."""
     problems: list[Problem] = []
     table = _load_table(WAITING, _source(Path(path)), problems)
+    problems.extend(_duplicates(table, "child_id"))  # one application a child
     if problems:
         raise InputError(_in_file_order(problems))
     return list(table.models())

@@ -337,3 +337,34 @@ def test_an_added_column_is_allowed(make_round: RoundWriter) -> None:
     lines = VALID["children.csv"].splitlines()
     text = "\n".join([lines[0] + ",coordinator"] + [row + ",K1" for row in lines[1:]]) + "\n"
     assert read_round(make_round(children_csv=text)).children
+
+
+def test_a_closure_of_more_places_than_the_house_has(make_round: RoundWriter) -> None:
+    text = VALID["closures.csv"].replace(
+        "H02,2027-04-01,2027-04-10,2", "H01,2027-04-01,2027-04-10,9"
+    )
+    problems = problems_of(make_round(closures_csv=text))
+    find(problems, "closures.csv", 2, "places_closed", "closes 9 places; H01 has 4")
+
+
+def test_an_unknown_calendar_kind(make_round: RoundWriter) -> None:
+    text = VALID["calendar.csv"].replace("public_holiday", "party")
+    problems = problems_of(make_round(calendar_csv=text))
+    find(problems, "calendar.csv", 2, "kind", "party")
+
+
+def test_an_endless_time_limit(make_round: RoundWriter) -> None:
+    text = VALID["round.toml"].replace("time_limit = 30", "time_limit = inf")
+    problems = problems_of(make_round(round_toml=text))
+    assert any(p.column == "time_limit" for p in problems), problems
+
+
+def test_a_child_twice_on_the_waiting_list(tmp_path: Path) -> None:
+    from allocator.io.waiting import read_waiting
+
+    waiting = tmp_path / "waiting.csv"
+    row = "W001,2027-01-04,3,2,2\n"
+    waiting.write_text("child_id,applied,category,level,nights_wanted\n" + row + row, "utf-8")
+    with pytest.raises(InputError) as caught:
+        read_waiting(waiting)
+    find(caught.value.problems, "waiting.csv", 3, "child_id", "duplicate child_id 'W001'")
