@@ -175,6 +175,27 @@ def _nights(first: str, last: str) -> tuple[dt.date, dt.date]:
     return first_night, last_night
 
 
+def _within_round(plan: _Plan, first: dt.date, last: dt.date, *, whole: bool) -> None:
+    """``--from``..``--to`` against the round: bad input (exit 2) when it misses the round, or
+    (``whole``: a stay to book or move) when it reaches outside it."""
+    start, end = plan.inp.config.start, plan.inp.config.end
+    outside = last < start or first > end
+    if outside or (whole and (first < start or last > end)):
+        where = "is outside" if outside else "reaches outside"
+        raise _fail_input(
+            InputError(
+                [
+                    Problem(
+                        "--from/--to",
+                        None,
+                        None,
+                        f"{first} – {last} {where} the round {start} – {end}",
+                    )
+                ]
+            )
+        )
+
+
 def _known_child(plan: _Plan, child_id: str, command: str) -> None:
     """A child of the round (or one an earlier change added), else bad input (exit 2)."""
     if not plan.inp.has_child(child_id):
@@ -315,6 +336,7 @@ def acute(
 
     first_night, last_night = _nights(first, last)
     plan = _load(db, input_path)
+    _within_round(plan, first_night, last_night, whole=True)
     child = _acute_child(plan.inp, child_id, category, age, _day(today))
     result = place_acute(
         plan.inp,
@@ -442,6 +464,7 @@ def cancel(
 
     first_night, last_night = _nights(first, last)
     plan = _load(db, input_path)
+    _within_round(plan, first_night, last_night, whole=False)
     _known_child(plan, child_id, "cancel")
     day = _day(today)
     kept, freed = cancel_nights(plan.bookings, child_id, first_night, last_night, day)
@@ -487,6 +510,7 @@ def free_nights(
 
     first_night, last_night = _nights(first, last)
     plan = _load(db, input_path)
+    _within_round(plan, first_night, last_night, whole=False)
     free = list_free(plan.inp, plan.bookings, first_night, last_night)
     if not free:
         out.print("No free nights in that range (the acute reserve is kept).", highlight=False)
@@ -542,6 +566,7 @@ def offer(
 
     first_night, last_night = _nights(first, last)
     plan = _load(db, input_path)
+    _within_round(plan, first_night, last_night, whole=False)
     if out_dir is not None:
         unsafe = unsafe_output_dir(out_dir, NOTICES, [plan.inp.source, waiting_path])
         if unsafe:
@@ -610,6 +635,7 @@ def move(
 
     first_night, last_night = _nights(first, last)
     plan = _load(db, input_path)
+    _within_round(plan, first_night, last_night, whole=True)
     _known_child(plan, child_id, "move")
     if not plan.inp.has_house(to_house):
         raise _fail_input(
@@ -678,6 +704,7 @@ def pin(
 
     first_night, last_night = _nights(first, last)
     plan = _load(db, input_path)
+    _within_round(plan, first_night, last_night, whole=True)
     _known_child(plan, child_id, "pin")
     booked = nights_in(plan.bookings, child_id, first_night, last_night)
     keys = {(b.child_id, b.night) for b in booked}

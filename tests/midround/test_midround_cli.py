@@ -223,3 +223,18 @@ def test_cancel_of_past_nights_says_they_stay_as_history(tmp_path: Path) -> None
     )
     assert result.exit_code == 0, result.output
     assert f"from {day(5)} on (nights before today stay as history)" in result.output
+
+
+def test_dates_outside_the_round_are_bad_input(tmp_path: Path) -> None:
+    url = _published(tmp_path)
+    later = (MONDAY + dt.timedelta(days=400)).isoformat()
+    for args in (
+        ("acute", "A0001", "--from", day(5), "--to", later, "--yes"),  # reaching past the round
+        ("free-nights", "--from", later, "--to", later),  # nothing of the round at all
+        ("cancel", "A0001", "--from", later, "--to", later, "--yes"),
+    ):
+        result = run(*args, "--db", url)
+        assert result.exit_code == 2, result.output
+        assert "the round" in result.output
+    with open_store(url) as store:
+        assert [v.version for v in store.history()] == [1]
