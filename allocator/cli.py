@@ -120,6 +120,11 @@ def plan(
             "use auto, monolithic, lns or decomposed"
         )
         raise typer.Exit(EXIT_BAD_INPUT)
+    try:
+        given = improve if improve is not None else keep
+        earlier = read_bookings(given) if given is not None else []
+    except InputError as exc:
+        raise _fail_input(exc) from None
     doing = "Planning" if improve is None else f"Improving {improve / 'bookings.csv'}:"
     err.print(
         f"{doing} {len(inp.children)} children in {sum(1 for h in inp.houses if h.places)} houses,"
@@ -132,14 +137,13 @@ def plan(
             outcome = improve_round(
                 inp,
                 params,
-                read_bookings(improve),
+                earlier,
                 _Throttled(),
                 balances=balances,
                 source=str(improve / "bookings.csv"),
             )
         else:
-            previous = read_bookings(keep) if keep is not None else []
-            outcome = plan_round(inp, params, _Throttled(), previous=previous, balances=balances)
+            outcome = plan_round(inp, params, _Throttled(), previous=earlier, balances=balances)
     except InputError as exc:
         raise _fail_input(exc) from None
     result = outcome.result

@@ -387,3 +387,12 @@ def test_generate_never_writes_over_a_folder_with_files(tmp_path: Path) -> None:
     result = run("generate", "--scale", "0.1", "--out", folder)
     assert result.exit_code == EXIT_BAD_INPUT, result.output
     assert (folder / "children.csv").read_text(encoding="utf-8") == before
+
+
+def test_a_missing_keep_plan_is_reported_before_any_planning(tmp_path: Path) -> None:
+    folder = tiny_folder(tmp_path / "in")
+    result = run("plan", folder, "--out", tmp_path / "out", "--keep", tmp_path / "nowhere")
+    assert result.exit_code == EXIT_BAD_INPUT, result.output
+    assert "bookings.csv: file not found" in result.output
+    assert "Planning" not in result.output
+    assert not (tmp_path / "out").exists()
