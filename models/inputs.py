@@ -10,7 +10,14 @@ import datetime as dt
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from models.categories import Category, parse_categories
 
@@ -139,11 +146,14 @@ class DateRange(_Row):
 
     model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True)
 
-    @model_validator(mode="after")
-    def _ordered(self) -> DateRange:
-        if self.to < self.from_:
+    @field_validator("to")
+    @classmethod
+    def _ordered(cls, to: dt.date, info: ValidationInfo) -> dt.date:
+        # On the field, so that the error names column `to` in every file with a range.
+        start = info.data.get("from_")
+        if start is not None and to < start:
             raise ValueError("'to' is before 'from'")
-        return self
+        return to
 
     def nights(self) -> list[dt.date]:
         days = (self.to - self.from_).days

@@ -368,3 +368,9 @@ def test_a_child_twice_on_the_waiting_list(tmp_path: Path) -> None:
     with pytest.raises(InputError) as caught:
         read_waiting(waiting)
     find(caught.value.problems, "waiting.csv", 3, "child_id", "duplicate child_id 'W001'")
+
+
+def test_a_pin_ending_before_it_starts_names_column_to(make_round: RoundWriter) -> None:
+    text = "child_id,house_id,from,to,kind\nB0001,H01,2027-03-10,2027-03-08,pin\n"
+    problems = problems_of(make_round(pins_csv=text))
+    find(problems, "pins.csv", 2, "to", "'to' is before 'from'")
