@@ -100,8 +100,7 @@ def plan(
     assert isinstance(inp, RoundInput)
     unsafe = unsafe_output_dir(out_dir, PLAN, [input_path])
     if unsafe:
-        err.print(f"[red]Bad option:[/red] --out {out_dir}: {unsafe}", highlight=False)
-        raise typer.Exit(EXIT_BAD_INPUT)
+        raise bad_option(f"--out {out_dir}: {unsafe}")
     check_solver_options(time_limit, workers, seed)
     cfg = inp.config
     params = SolveParams(
@@ -112,14 +111,9 @@ def plan(
         method=method if method is not None else cfg.method,
     )
     if keep is not None and improve is not None:
-        err.print("[red]Bad option:[/red] --keep and --improve: choose one")
-        raise typer.Exit(EXIT_BAD_INPUT)
+        raise bad_option("--keep and --improve: choose one")
     if params.method not in METHODS:
-        err.print(
-            f"[red]Bad option:[/red] --method {params.method!r}: "
-            "use auto, monolithic, lns or decomposed"
-        )
-        raise typer.Exit(EXIT_BAD_INPUT)
+        raise bad_option(f"--method {params.method!r}: use auto, monolithic, lns or decomposed")
     try:
         given = improve if improve is not None else keep
         earlier = read_bookings(given) if given is not None else []

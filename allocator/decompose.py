@@ -559,7 +559,7 @@ def solve_decomposed(
         improve(run, groups, params.seed, until_share=search_end)
         run.weights = weights
         _last_swaps(run)
-    return _final_result(run, inst, weights, "decomposed")
+    return _final_result(run, inst, _own_level_terms(inst, weights, run.plan), "decomposed")
 
 
 def _own_level_terms(inst: Instance, weights: ObjectiveWeights, plan: set[Key]) -> dict[str, int]:
@@ -568,12 +568,9 @@ def _own_level_terms(inst: Instance, weights: ObjectiveWeights, plan: set[Key]) 
     return evaluate_terms(with_demand_scale(inst, plan), weights, plan)
 
 
-def _final_result(
-    run: DecomposedRun, inst: Instance, weights: ObjectiveWeights, method: str
-) -> Result:
-    # At the plan's own share level (a pass cut short by the time limit leaves the level of
-    # the plan before it).
-    terms = _own_level_terms(inst, weights, run.plan)
+def _final_result(run: DecomposedRun, inst: Instance, terms: dict[str, int], method: str) -> Result:
+    """The result of ``run``'s plan, whose objective terms (at the plan's own share level: a
+    pass cut short by the time limit leaves the level of the plan before it) are ``terms``."""
     return Result(
         # Optimal sub-problems do not prove the whole round optimal.
         status=SolveStatus.FEASIBLE,
@@ -619,9 +616,10 @@ def polish_plan(
         groups = house_groups(inst, _house_of_most_nights(inst, plan))
         improve(run, groups, params.seed, until_share=1 - last_swaps_share(params.time_limit))
         _last_swaps(run)
-        if sum(_own_level_terms(inst, weights, run.plan).values()) > sum(start_terms.values()):
-            run.plan = set(plan)
-    return _final_result(run, inst, weights, "polish")
+    terms = _own_level_terms(inst, weights, run.plan)
+    if sum(terms.values()) > sum(start_terms.values()):
+        run.plan, terms = set(plan), start_terms
+    return _final_result(run, inst, terms, "polish")
 
 
 def _house_of_most_nights(inst: Instance, plan: set[Key]) -> dict[ChildIdx, HouseIdx]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from allocator.beds import match_to_places
 from allocator.instance import ChildData, ChildIdx, HouseIdx, Instance, NightIdx
 
 
@@ -88,24 +89,9 @@ def _outnumbered(
     those may use, and so on, form groups whose houses are full and whose residents may use no
     other house. Each connected group is returned as (houses, residents); a resident with no
     usable house is a group of its own with no houses."""
-    in_house: dict[HouseIdx, list[ChildIdx]] = {h: [] for h in places}
-
-    def place(c: ChildIdx, seen: set[HouseIdx]) -> bool:
-        for h in usable[c]:
-            if h in seen:
-                continue
-            seen.add(h)
-            if len(in_house[h]) < places[h]:
-                in_house[h].append(c)
-                return True
-            for other in list(in_house[h]):
-                if place(other, seen):
-                    in_house[h].remove(other)
-                    in_house[h].append(c)
-                    return True
-        return False
-
-    unplaced = [c for c in sorted(usable) if not place(c, set())]
+    in_house = match_to_places(usable, places)
+    placed = {c for members in in_house.values() for c in members}
+    unplaced = [c for c in sorted(usable) if c not in placed]
     if not unplaced:
         return []
     reached: set[ChildIdx] = set()

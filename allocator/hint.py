@@ -13,8 +13,9 @@ import math
 from collections import defaultdict
 from collections.abc import Iterator
 
+from allocator.beds import match_to_places
 from allocator.cpsat.variables import Key
-from allocator.demand import measured_kinds
+from allocator.demand import calendar_share, measured_kinds
 from allocator.instance import ChildData, HouseIdx, Instance, NightIdx
 from models.inputs import Pattern
 
@@ -78,48 +79,15 @@ def _beds_for_the_night(
     state: _State, residents: list[ChildData], n: NightIdx, previous: dict[int, HouseIdx | None]
 ) -> dict[int, HouseIdx]:
     """A house for each resident on night ``n``: the one of the night before where there is
-    room, the others by augmenting paths (a matching of residents to places), so that no
-    resident goes without a bed while the places allow one. First fit left a resident who
-    may use one barnebolig without a bed when another, free to use either, took its place."""
+    room, the others by `allocator.beds.match_to_places`."""
     usable: dict[int, list[HouseIdx]] = {}
     for c in residents:
         free = [h for h in c.candidates if state.house_free(c.idx, h, n) and state.budget[h] >= 1]
         last = previous[c.idx]
         usable[c.idx] = sorted(free, key=lambda h: h != last)
-    placed: dict[int, HouseIdx] = {}
-    guests: dict[HouseIdx, list[int]] = defaultdict(list)
-
-    def room(h: HouseIdx) -> bool:
-        return len(guests[h]) < state.capacity[h][n]
-
-    def put(c: int, h: HouseIdx) -> None:
-        placed[c] = h
-        guests[h].append(c)
-
-    def place(c: int, seen: set[HouseIdx]) -> bool:
-        for h in usable[c]:
-            if h in seen:
-                continue
-            seen.add(h)
-            if room(h):
-                put(c, h)
-                return True
-            for d in list(guests[h]):
-                guests[h].remove(d)
-                if place(d, seen):
-                    put(c, h)
-                    return True
-                guests[h].append(d)
-        return False
-
-    for c in residents:
-        first = usable[c.idx][:1]
-        if first and room(first[0]):
-            put(c.idx, first[0])
-    for c in residents:
-        if c.idx not in placed:
-            place(c.idx, set())
-    return placed
+    places = {h: state.capacity[h][n] for houses in usable.values() for h in houses}
+    guests = match_to_places(usable, places)
+    return {c: h for h, members in guests.items() for c in members}
 
 
 def _fits_pattern(
@@ -308,7 +276,7 @@ def _wish_fits_rhythm(inst: Instance, child: ChildData, nights: tuple[NightIdx, 
         if kind == "weekend":
             continue
         of_kind = inst.demand.get(kind, frozenset()) & available
-        share = child.target * len(of_kind) / max(1, len(available))
+        share = calendar_share(child.target, len(of_kind), len(available))
         if sum(1 for n in nights if n in of_kind) > share + inst.share_tolerance:
             return False
     return True

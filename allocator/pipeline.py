@@ -51,7 +51,11 @@ def plan_round(
     to keep close to (``plan --keep``); ``balances`` the families' high-demand balances from
     earlier rounds (the store)."""
     inst = build_instance(inp, previous=previous, balances=balances)
-    result = solve_round(inst, inp.config.weights, params, on_progress)
+    return _checked(inp, solve_round(inst, inp.config.weights, params, on_progress))
+
+
+def _checked(inp: RoundInput, result: Result) -> RoundOutcome:
+    """The solver's result with the independent checker's violations and figures."""
     if not result.status.has_plan:
         return RoundOutcome(result, None, [])
     violations = check_plan(inp, result.bookings)
@@ -79,10 +83,7 @@ def improve_round(
         raise InputError(
             Problem(source, None, None, f"breaks {v.rule}: {v.message}") for v in violations
         )
-    result = polish_plan(inst, inp.config.weights, params, keys, on_progress)
-    return RoundOutcome(
-        result, compute_figures(inp, result.bookings), check_plan(inp, result.bookings)
-    )
+    return _checked(inp, polish_plan(inst, inp.config.weights, params, keys, on_progress))
 
 
 def _plan_keys(inst: Instance, plan: Sequence[Booking], source: str) -> set[Key]:
