@@ -28,6 +28,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from itertools import combinations
 
 from allocator.cpsat.variables import Key
 from allocator.evaluate import ChildCosts
@@ -193,13 +194,23 @@ def _targets(state: _State, child: ChildData) -> list[NightIdx]:
     for n in mine:
         found.update((n - 1, n + 1))
     found.update(child.want_weight)
-    if state.weights.share_deviation_night > 0:
-        for row in state.costs.static(child.idx).rows:
-            got = sum(1 for n in row.nights if n in mine)
-            short = row.gap(got, len(mine)) < 0
-            if short and row.deviation(got, len(mine)) > 0:
-                found.update(row.nights)
+    found.update(_short_kind_nights(state, child))
     return sorted(found - set(mine))
+
+
+def _short_kind_nights(state: _State, child: ChildData) -> set[NightIdx]:
+    """The nights in the child's pattern of each kind it is more than its tolerance short of
+    (a weekend family short of Easter wants an Easter Friday or Saturday, not its Thursday)."""
+    if state.weights.share_deviation_night <= 0:
+        return set()
+    mine = state.nights[child.idx]
+    found: set[NightIdx] = set()
+    for row in state.costs.static(child.idx).rows:
+        got = sum(1 for n in row.nights if n in mine)
+        short = row.gap(got, len(mine)) < 0
+        if short and row.deviation(got, len(mine)) > 0:
+            found.update(n for n in row.nights if state.inst.in_pattern(child, n))
+    return found
 
 
 def _houses_by_nights(nights: dict[NightIdx, HouseIdx]) -> list[HouseIdx]:
@@ -738,4 +749,112 @@ def _take_from_better_off(state: _State, child: ChildData) -> bool:
 
 
 def _improve_or_exchange(state: _State, child: ChildData) -> bool:
-    return _improve_child(state, child) or _swap_stays(state, child) or _shift_stay(state, child)
+    return (
+        _improve_child(state, child)
+        or _swap_stays(state, child)
+        or _shift_stay(state, child)
+        or _move_pair_into_short_kind(state, child)
+    )
+
+
+def _pairs_to_give(
+    stays: list[tuple[NightIdx, ...]], pinned: set[NightIdx]
+) -> list[tuple[NightIdx, ...]]:
+    """Two nights a family can give up and keep every stay at two nights or more: a stay of
+    two, the first or last two of a stay of four or more, or an end night each of two stays
+    of three or more (or both ends of one of four or more). Never a pinned night."""
+    pairs: list[tuple[NightIdx, ...]] = []
+    ends: list[tuple[NightIdx, int]] = []
+    for i, stay in enumerate(stays):
+        if len(stay) == 2:
+            pairs.append(stay)
+        if len(stay) >= 4:
+            pairs.extend((stay[:2], stay[-2:]))
+        if len(stay) >= 3:
+            ends.extend(((stay[0], i), (stay[-1], i)))
+    for (a, i), (b, j) in combinations(ends, 2):
+        if i != j or len(stays[i]) >= 4:
+            pairs.append((a, b))
+    return [p for p in pairs if not pinned.intersection(p)]
+
+
+def _move_pair_into_short_kind(state: _State, child: ChildData) -> bool:
+    """A family more than its tolerance short of a kind of high-demand night ("weekends and
+    holidays shared fairly") moves two nights of its stays to two nights in a row of the same
+    house that hold a night of that kind, however far away: into free places, or in exchange
+    with a family holding both that can give them up and keep its stays whole; made when it
+    lowers the objective. Both families' stays stay whole and no single night is made, where
+    a night at a time would leave one on each side; and a stay shifted whole (`_shift_stay`)
+    reaches only a week: the summer break at the end of the round is further than that from
+    most stays."""
+    short = _short_kind_nights(state, child)
+    if not short:
+        return False
+    mine = state.nights[child.idx]
+    pinned = {n for _h, n in child.pinned}
+    last = len(state.inst.nights) - 1
+    take = sorted({(m, m + 1) for n in short for m in (n - 1, n) if 0 <= m < last})
+    for h in sorted(set(mine.values())):
+        capacity = state.inst.houses[h].nightly_capacity
+        give = _pairs_to_give(_stays_in(mine, h), pinned)
+        for pair in take:
+            if any(n in mine for n in pair):
+                continue
+            free = all(len(state.occupants.get((h, n), ())) < capacity[n] for n in pair)
+            holders: list[ChildIdx | None] = [None] if free else list(_holders_of(state, h, pair))
+            for d in holders:
+                if _exchange_pair(state, child, d, h, give, pair):
+                    return True
+    return False
+
+
+def _holders_of(state: _State, h: HouseIdx, pair: tuple[NightIdx, ...]) -> list[ChildIdx]:
+    """The children of house ``h`` holding both nights of ``pair`` who can give them up and
+    keep their stays whole (never a resident's or a pinned night)."""
+    both = set.intersection(*(state.occupants.get((h, n), set()) for n in pair))
+    holders = []
+    for d in sorted(both):
+        other = state.inst.children[d]
+        if other.is_resident:
+            continue
+        their_pins = {n for _h, n in other.pinned}
+        if pair in _pairs_to_give(_stays_in(state.nights[d], h), their_pins):
+            holders.append(d)
+    return holders
+
+
+def _exchange_pair(
+    state: _State,
+    child: ChildData,
+    d: ChildIdx | None,
+    h: HouseIdx,
+    given_pairs: list[tuple[NightIdx, ...]],
+    pair: tuple[NightIdx, ...],
+) -> bool:
+    """The first of ``given_pairs`` the child gives up for ``pair``, into free places (``d``
+    None) or in exchange with child ``d``, that lowers the objective; made."""
+    c = child.idx
+    mine = state.nights[c]
+    for given in given_pairs:
+        if d is not None and any(n in state.nights[d] for n in given):
+            continue
+        without = {k: v for k, v in mine.items() if k not in given}
+        moved = _takes(state, child, without, h, pair, d)
+        if moved is None:
+            continue
+        if d is None:
+            if state.cost[c] - state.cost_of(c, moved) > 0:
+                _rebook(state, c, [(h, n) for n in given], [(h, n) for n in pair], moved)
+                return True
+            continue
+        other = state.inst.children[d]
+        rest = {k: v for k, v in state.nights[d].items() if k not in pair}
+        swapped = _takes(state, other, rest, h, given, c)
+        if swapped is None:
+            continue
+        gain = state.cost[c] + state.cost[d] - state.cost_of(c, moved) - state.cost_of(d, swapped)
+        if gain > 0:
+            _rebook(state, c, [(h, n) for n in given], [(h, n) for n in pair], moved)
+            _rebook(state, d, [(h, n) for n in pair], [(h, n) for n in given], swapped)
+            return True
+    return False

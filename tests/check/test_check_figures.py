@@ -154,12 +154,22 @@ def test_families_outside_their_shares_are_told_apart(tiny: type[Tiny]) -> None:
     assert asked.fair_share_within_tolerance == pytest.approx(2 / 4)  # B and D
     # A is 2 over, but the 2 nights of the weekend it asked for bring it to its share.
     assert (asked.fair_share_over_by_own_wishes, asked.fair_share_below) == (1, 1)
+    assert asked.fair_share_kept == pytest.approx(3 / 4)  # A too: over only by its wish
     assert asked.weekend_family_weekend_share == pytest.approx(4 / 6)
     assert asked.weekend_family_unwished_weekend_share == pytest.approx(4 / 5)
+    # The targets' figures first (a night asked for is the family's choice), the strict below.
+    lines = format_figures(asked).splitlines()
+    kept = next(i for i, line in enumerate(lines) if "fair shares are kept" in line)
+    assert "75.0 % of 4" in lines[kept] and "within ±1 of every share" in lines[kept + 1]
+    assert "50.0 %" in lines[kept + 1]
+    weekend = next(i for i, line in enumerate(lines) if "Weekend families on Fri/Sat" in line)
+    assert "80.0 % of the nights they did not ask for" in lines[weekend]
+    assert "of all their nights" in lines[weekend + 1] and "66.7 %" in lines[weekend + 1]
 
     not_asked = figures(a_asked_for_the_15th=False)
     assert not_asked.fair_share_within_tolerance == pytest.approx(2 / 4)
     assert (not_asked.fair_share_over_by_own_wishes, not_asked.fair_share_below) == (0, 1)
+    assert not_asked.fair_share_kept == pytest.approx(2 / 4)
 
 
 def test_bound_is_computed_when_not_given(tiny: type[Tiny]) -> None:

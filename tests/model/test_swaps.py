@@ -18,10 +18,11 @@ from allocator.check import check_plan
 from allocator.cpsat.variables import Key
 from allocator.evaluate import evaluate_terms
 from allocator.hint import greedy_plan
-from allocator.instance import Instance, build_instance
+from allocator.instance import Instance, build_instance, with_demand_scale
 from allocator.solve import bookings_of
 from allocator.swaps import swap_nights
 from models.config import ObjectiveWeights
+from models.inputs import Pin
 from models.round_input import RoundInput
 
 
@@ -99,7 +100,6 @@ def test_a_family_short_of_christmas_shifts_its_stay_into_it() -> None:
     # night (costly here); B's stay shifted six nights, to the 18th-23rd, takes one Christmas
     # night into a free place and keeps the stay whole: B is within its share.
     from allocator.demand import fair_shares
-    from allocator.instance import with_demand_scale
 
     start_day = dt.date(2026, 12, 12)
     inp = round_input(
@@ -120,6 +120,47 @@ def test_a_family_short_of_christmas_shifts_its_stay_into_it() -> None:
     b_nights = sorted(n for c, _h, n in plan if c == 1)
     assert len(b_nights) == 6 and b_nights == list(range(b_nights[0], b_nights[0] + 6))
     assert any(start_day + dt.timedelta(days=n) >= dt.date(2026, 12, 23) for n in b_nights)
+    assert single_nights(plan) == 0
+    assert objective(inst, inp, plan) < objective(inst, inp, start)
+    assert check_plan(inp, bookings_of(inst, plan)) == []
+
+
+def test_a_family_short_of_summer_moves_two_nights_of_a_stay_into_it_however_far() -> None:
+    # Two places, Tuesday 1 - Wednesday 30 June 2027 (the summer break from the 19th). A
+    # holds the pinned 19th-26th; B holds the 1st-6th and none of its summer share, more than
+    # a night short. Its stay cannot shift into the summer (at most a week), and a night at a
+    # time would leave single nights. B moves two nights of its stay at a time into free
+    # summer places: its stays stay whole, and it ends within a night of its share.
+    from allocator.demand import fair_shares
+
+    first = dt.date(2027, 6, 1)
+    inp = with_pins(
+        round_input(
+            [house(places=2)],
+            [child("A0001", 8), child("B0002", 6)],
+            nights=30,
+            start=first,
+            weights=ObjectiveWeights(long_gap=0),
+        ),
+        Pin.model_validate(
+            {
+                "child_id": "A0001",
+                "house_id": "h1",
+                "from": dt.date(2027, 6, 19),
+                "to": dt.date(2027, 6, 26),
+                "kind": "pin",
+            }
+        ),
+    )
+    start = {(0, 0, n) for n in range(18, 26)} | {(1, 0, n) for n in range(0, 6)}
+    inst = with_demand_scale(build_instance(inp), start)
+    before = fair_shares(inp, bookings_of(inst, start))["B0002"]["summer"]
+    assert before.got == 0 and before.deviation < -1
+
+    plan = swap_nights(inst, inp.config.weights, start, time_limit=10)
+
+    b_nights = {n for c, _h, n in plan if c == 1}
+    assert len(b_nights) == 6 and sum(1 for n in b_nights if n >= 18) >= 2
     assert single_nights(plan) == 0
     assert objective(inst, inp, plan) < objective(inst, inp, start)
     assert check_plan(inp, bookings_of(inst, plan)) == []
@@ -338,7 +379,6 @@ def test_skipping_children_whose_houses_did_not_change_gives_the_same_plan(monke
     # the same plan, move for move.
     import allocator.swaps as swaps
     from allocator.generate import generate_round
-    from allocator.instance import with_demand_scale
 
     inp = generate_round(scale=0.1, seed=3)
     inst = build_instance(inp)
