@@ -565,20 +565,38 @@ def _swap_stays(state: _State, child: ChildData) -> bool:
                         continue
                     if set(block) & set(mine) or set(stay) & set(theirs):
                         continue
-                    moved = _takes(state, child, without, h, block, d)
-                    if moved is None:
-                        continue
-                    rest = {k: v for k, v in theirs.items() if k not in block}
-                    swapped = _takes(state, other, rest, h, stay, c)
-                    if swapped is None:
-                        continue
-                    gain = state.cost[c] + state.cost[d] - state.cost_of(c, moved)
-                    gain -= state.cost_of(d, swapped)
-                    if gain > 0:
-                        _rebook(state, c, [(h, n) for n in stay], [(h, n) for n in block], moved)
-                        _rebook(state, d, [(h, n) for n in block], [(h, n) for n in stay], swapped)
+                    if _exchange(state, child, without, stay, d, h, block):
                         return True
     return False
+
+
+def _exchange(
+    state: _State,
+    child: ChildData,
+    without: dict[NightIdx, HouseIdx],
+    gives: tuple[NightIdx, ...],
+    d: ChildIdx,
+    h: HouseIdx,
+    takes: tuple[NightIdx, ...],
+) -> bool:
+    """The child gives up ``gives`` (``without`` is its nights without them) and takes
+    ``takes`` from child ``d``, who takes ``gives`` in exchange, all in house ``h``; made when
+    every night is allowed and the two children's costs fall together."""
+    c = child.idx
+    moved = _takes(state, child, without, h, takes, d)
+    if moved is None:
+        return False
+    other = state.inst.children[d]
+    rest = {k: v for k, v in state.nights[d].items() if k not in takes}
+    swapped = _takes(state, other, rest, h, gives, c)
+    if swapped is None:
+        return False
+    gain = state.cost[c] + state.cost[d] - state.cost_of(c, moved) - state.cost_of(d, swapped)
+    if gain <= 0:
+        return False
+    _rebook(state, c, [(h, n) for n in gives], [(h, n) for n in takes], moved)
+    _rebook(state, d, [(h, n) for n in takes], [(h, n) for n in gives], swapped)
+    return True
 
 
 #: How far a stay may shift in one move (`_shift_stay`): up to a week either way.
@@ -763,19 +781,24 @@ def _pairs_to_give(
     """Two nights a family can give up and keep every stay at two nights or more: a stay of
     two, the first or last two of a stay of four or more, or an end night each of two stays
     of three or more (or both ends of one of four or more). Never a pinned night."""
-    pairs: list[tuple[NightIdx, ...]] = []
-    ends: list[tuple[NightIdx, int]] = []
-    for i, stay in enumerate(stays):
-        if len(stay) == 2:
-            pairs.append(stay)
-        if len(stay) >= 4:
-            pairs.extend((stay[:2], stay[-2:]))
-        if len(stay) >= 3:
-            ends.extend(((stay[0], i), (stay[-1], i)))
+    pairs = _pairs_in_a_row_to_give(stays)
+    ends = [(n, i) for i, stay in enumerate(stays) if len(stay) >= 3 for n in (stay[0], stay[-1])]
     for (a, i), (b, j) in combinations(ends, 2):
         if i != j or len(stays[i]) >= 4:
             pairs.append((a, b))
     return [p for p in pairs if not pinned.intersection(p)]
+
+
+def _pairs_in_a_row_to_give(stays: list[tuple[NightIdx, ...]]) -> list[tuple[NightIdx, ...]]:
+    """Of `_pairs_to_give`, the two nights in a row: a stay of two, or the first or last two
+    of a stay of four or more (two stays in one house are never a night apart)."""
+    pairs: list[tuple[NightIdx, ...]] = []
+    for stay in stays:
+        if len(stay) == 2:
+            pairs.append(stay)
+        elif len(stay) >= 4:
+            pairs.extend((stay[:2], stay[-2:]))
+    return pairs
 
 
 def _move_pair_into_short_kind(state: _State, child: ChildData) -> bool:
@@ -818,7 +841,9 @@ def _holders_of(state: _State, h: HouseIdx, pair: tuple[NightIdx, ...]) -> list[
         if other.is_resident:
             continue
         their_pins = {n for _h, n in other.pinned}
-        if pair in _pairs_to_give(_stays_in(state.nights[d], h), their_pins):
+        if not their_pins.intersection(pair) and pair in _pairs_in_a_row_to_give(
+            _stays_in(state.nights[d], h)
+        ):
             holders.append(d)
     return holders
 
@@ -839,22 +864,12 @@ def _exchange_pair(
         if d is not None and any(n in state.nights[d] for n in given):
             continue
         without = {k: v for k, v in mine.items() if k not in given}
-        moved = _takes(state, child, without, h, pair, d)
-        if moved is None:
-            continue
-        if d is None:
-            if state.cost[c] - state.cost_of(c, moved) > 0:
-                _rebook(state, c, [(h, n) for n in given], [(h, n) for n in pair], moved)
+        if d is not None:
+            if _exchange(state, child, without, given, d, h, pair):
                 return True
             continue
-        other = state.inst.children[d]
-        rest = {k: v for k, v in state.nights[d].items() if k not in pair}
-        swapped = _takes(state, other, rest, h, given, c)
-        if swapped is None:
-            continue
-        gain = state.cost[c] + state.cost[d] - state.cost_of(c, moved) - state.cost_of(d, swapped)
-        if gain > 0:
+        moved = _takes(state, child, without, h, pair, None)
+        if moved is not None and state.cost[c] - state.cost_of(c, moved) > 0:
             _rebook(state, c, [(h, n) for n in given], [(h, n) for n in pair], moved)
-            _rebook(state, d, [(h, n) for n in pair], [(h, n) for n in given], swapped)
             return True
     return False
