@@ -71,11 +71,9 @@ def child_counts(
             if floor <= len(mine):
                 break
             counts.deep += floor - len(mine)
-        for n in mine:
-            if n - 1 not in mine:
-                counts.stays += 1
-                if n + 1 not in mine:
-                    counts.singles += 1
+        starts = [n for n in mine if n - 1 not in mine]
+        counts.stays = len(starts)
+        counts.singles = sum(1 for n in starts if n + 1 not in mine)
         counts.off = len(mine & static.off_pattern)
     counts.used = len(houses)
     if child.home_house is not None:
@@ -85,10 +83,13 @@ def child_counts(
         counts.wish -= w.wish_night * sum(child.want_weight[n] for n in mine & static.wanted)
     if w.avoid_night > 0:
         counts.wish += w.avoid_night * sum(child.avoid_weight[n] for n in mine & static.avoided)
-    counts.gaps = sum(1 for window in static.windows if mine.isdisjoint(window))
+    counts.gaps = sum(map(mine.isdisjoint, static.windows))
     counts.met = sum(weight for nights, weight in static.wishes if mine.issuperset(nights))
-    for row, row_nights in zip(static.rows, static.row_nights, strict=True):
-        counts.fair += row.deviation(len(mine & row_nights), len(mine))
+    allocated = len(mine)
+    counts.fair = sum(
+        row.deviation(len(mine & row_nights), allocated)
+        for row, row_nights in zip(static.rows, static.row_nights, strict=True)
+    )
     if child.previous and booked is not None:
         counts.moved = sum(1 for key in child.previous if key not in booked)
     return counts
@@ -227,6 +228,11 @@ def child_static(inst: Instance, weights: ObjectiveWeights, child: ChildData) ->
     )
 
 
+#: Children's costs `ChildCosts.cost_by_night` keeps (about 250 bytes each, so at most
+#: about 100 MB); it forgets them all when it has this many.
+MEMO_ENTRIES = 400_000
+
+
 class ChildCosts:
     """Each child's own part of the round's objective: every term but the worst child's
     share (a minimum over all children) is a sum over children, so a change to a few
@@ -239,6 +245,7 @@ class ChildCosts:
         self.inst = inst
         self.weights = weights
         self._static: dict[ChildIdx, ChildStatic] = {}
+        self._memo: dict[tuple[ChildIdx, tuple[tuple[HouseIdx, int], ...]], int] = {}
         self._factors = tuple(
             (field, sign * weight)
             for weight, field, sign in _term_table(weights).values()
@@ -256,11 +263,30 @@ class ChildCosts:
         return self.cost_by_night(c, {n: h for h, n in nights})
 
     def cost_by_night(self, c: ChildIdx, nights: Mapping[NightIdx, HouseIdx]) -> int:
-        """`cost` with the child's bookings as night → house."""
+        """`cost` with the child's bookings as night → house. The moves and swaps price the
+        same candidate nights of a child again and again (a house they share changed, so the
+        child is asked again: on a demand-115% round three calls in four were repeats), so
+        each child's costs are kept by its nights (a bit per night in each house)."""
+        houses = set(nights.values())
+        masks: dict[HouseIdx, int] = {}
+        if len(houses) == 1:
+            masks[houses.pop()] = sum(1 << n for n in nights)
+        else:
+            for n, h in nights.items():
+                masks[h] = masks.get(h, 0) | 1 << n
+        key = (c, tuple(sorted(masks.items())))
+        cost = self._memo.get(key)
+        if cost is None:
+            if len(self._memo) >= MEMO_ENTRIES:
+                self._memo.clear()
+            cost = self._memo[key] = self._cost(c, nights, masks)
+        return cost
+
+    def _cost(
+        self, c: ChildIdx, nights: Mapping[NightIdx, HouseIdx], masks: dict[HouseIdx, int]
+    ) -> int:
         child = self.inst.children[c]
-        houses: dict[HouseIdx, int] = defaultdict(int)
-        for h in nights.values():
-            houses[h] += 1
+        houses = {h: mask.bit_count() for h, mask in masks.items()}
         booked = {(h, n) for n, h in nights.items()} if child.previous else None
         counts = child_counts(
             self.inst, self.weights, child, set(nights), houses, self.static(c), booked

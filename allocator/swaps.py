@@ -63,6 +63,8 @@ class _State:
     """Nights booked in each house: a night moved into another house must keep its budget."""
     version: dict[HouseIdx, int] = field(default_factory=lambda: defaultdict(int))
     """How many times each house's bookings changed (`_rebook`): see `stamp`."""
+    stays: dict[ChildIdx, dict[HouseIdx, list[tuple[NightIdx, ...]]]] = field(default_factory=dict)
+    """Each child's stays per house as they are (`stays_of`), forgotten when it is rebooked."""
 
     @classmethod
     def of(cls, inst: Instance, weights: ObjectiveWeights, plan: Iterable[Key]) -> _State:
@@ -97,6 +99,14 @@ class _State:
 
     def plan(self) -> set[Key]:
         return {(c, h, n) for c, mine in self.nights.items() for n, h in mine.items()}
+
+    def stays_of(self, c: ChildIdx, h: HouseIdx) -> list[tuple[NightIdx, ...]]:
+        """Child ``c``'s stays in house ``h`` now (`_stays_in`): the stay swaps ask for
+        every partner's stays for each stay of the child."""
+        mine = self.stays.setdefault(c, {})
+        if h not in mine:
+            mine[h] = _stays_in(self.nights[c], h)
+        return mine[h]
 
     def stamp(self, child: ChildData) -> tuple[tuple[HouseIdx, int], ...]:
         """The versions of the houses the child has nights in. Every move of a child stays in
@@ -308,7 +318,7 @@ def _move_stay_home(state: _State, child: ChildData) -> bool:
     home = houses[0]
     pinned = {n for _h, n in child.pinned}
     for h in houses[1:]:
-        for stay in _stays_in(mine, h):
+        for stay in state.stays_of(child.idx, h):
             if pinned.intersection(stay):
                 continue
             if not state.has_budget_for(home, len(stay)):
@@ -490,6 +500,7 @@ def _rebook(
         state.members.setdefault(h, set()).add(c)
         state.version[h] += 1
     state.nights[c] = nights
+    state.stays.pop(c, None)
     state.cost[c] = state.cost_of(c, nights)
 
 
@@ -549,7 +560,7 @@ def _swap_stays(state: _State, child: ChildData) -> bool:
     worth_leaving = set(_sources(state, child))
     worth_taking = set(_targets(state, child)) - {n + 1 for n in mine} - {n - 1 for n in mine}
     for h in sorted(set(mine.values())):
-        for stay in _stays_in(mine, h):
+        for stay in state.stays_of(child.idx, h):
             if pinned.intersection(stay):
                 continue
             leaves_bad = bool(worth_leaving.intersection(stay))
@@ -558,7 +569,7 @@ def _swap_stays(state: _State, child: ChildData) -> bool:
                 other = children[d]
                 theirs = state.nights[d]
                 their_pins = {n for _h, n in other.pinned}
-                for block in _blocks_of(_stays_in(theirs, h), len(stay)):
+                for block in _blocks_of(state.stays_of(d, h), len(stay)):
                     if their_pins.intersection(block):
                         continue
                     if not leaves_bad and not worth_taking.intersection(block):
@@ -625,7 +636,7 @@ def _shift_stay(state: _State, child: ChildData) -> bool:
     last = len(state.inst.nights) - 1
     for h in sorted(set(mine.values())):
         capacity = state.inst.houses[h].nightly_capacity
-        for stay in _stays_in(mine, h):
+        for stay in state.stays_of(child.idx, h):
             if pinned.intersection(stay):
                 continue
             leaves_bad = bool(worth_leaving.intersection(stay))
@@ -819,7 +830,7 @@ def _move_pair_into_short_kind(state: _State, child: ChildData) -> bool:
     take = sorted({(m, m + 1) for n in short for m in (n - 1, n) if 0 <= m < last})
     for h in sorted(set(mine.values())):
         capacity = state.inst.houses[h].nightly_capacity
-        give = _pairs_to_give(_stays_in(mine, h), pinned)
+        give = _pairs_to_give(state.stays_of(child.idx, h), pinned)
         for pair in take:
             if any(n in mine for n in pair):
                 continue
@@ -842,7 +853,7 @@ def _holders_of(state: _State, h: HouseIdx, pair: tuple[NightIdx, ...]) -> list[
             continue
         their_pins = {n for _h, n in other.pinned}
         if not their_pins.intersection(pair) and pair in _pairs_in_a_row_to_give(
-            _stays_in(state.nights[d], h)
+            state.stays_of(d, h)
         ):
             holders.append(d)
     return holders

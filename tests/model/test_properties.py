@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from allocator.check import check_plan, max_flow_bound
 from allocator.cpsat.variables import Key
-from allocator.evaluate import evaluate_terms
+from allocator.evaluate import ChildCosts, evaluate_terms
 from allocator.instance import Instance, build_instance
 from allocator.result import Result
 from allocator.solve import SolveParams, solve_round
@@ -199,3 +199,35 @@ def bound_with_a_node_per_child_and_night(inp: RoundInput) -> int:
 @given(tiny_rounds())
 def test_the_aggregated_bound_equals_the_plain_networks(inp: RoundInput) -> None:
     assert max_flow_bound(inp) == bound_with_a_node_per_child_and_night(inp)
+
+
+@PROPERTY_SETTINGS
+@given(tiny_rounds(), st.data())
+def test_a_familys_cost_is_the_same_asked_again_or_in_another_house(
+    inp: RoundInput, data: st.DataObject
+) -> None:
+    """The moves and swaps price a family's nights through `ChildCosts`, which remembers the
+    price of each set of nights it has seen: asked again (in another order), or for the same
+    nights in another house, it must give what a fresh count gives, and over the whole plan
+    the round's objective less the worst child's share."""
+    inst = build_instance(inp)
+    weights = inp.config.weights
+    remembering = ChildCosts(inst, weights)
+    n_nights, n_houses = len(inst.nights), len(inst.houses)
+    for _ in range(3):
+        plan: set[Key] = set()
+        for ch in inst.children:
+            nights = data.draw(
+                st.dictionaries(st.integers(0, n_nights - 1), st.integers(0, n_houses - 1))
+            )
+            elsewhere = {n: (h + 1) % n_houses for n, h in nights.items()}
+            for asked in (nights, dict(reversed(nights.items())), elsewhere):
+                fresh = ChildCosts(inst, weights).cost_by_night(ch.idx, asked)
+                assert remembering.cost_by_night(ch.idx, asked) == fresh
+            plan |= {(ch.idx, h, n) for n, h in nights.items()}
+        terms = evaluate_terms(inst, weights, plan)
+        terms.pop("worst_child_share", None)
+        by_child = {ch.idx: {n: h for c, h, n in plan if c == ch.idx} for ch in inst.children}
+        assert sum(remembering.cost_by_night(c, nights) for c, nights in by_child.items()) == sum(
+            terms.values()
+        )
