@@ -18,8 +18,9 @@ stay), nights outside its pattern and nights beyond its fair share of a high-dem
 moved next to its other stays or onto its wishes or the kinds it is short of. The move goes
 into a free place; or the child holding the night takes the moved night in exchange, or moves
 to a free place next to its own stays (a chain of two). Whole stays are exchanged between two
-children, or shifted up to a week into free places. A move is kept only if it lowers the
-objective and keeps every hard rule the model enforces.
+children, or shifted up to a week into free places; two nights of a family's stays move, as a
+pair, into two nights in a row of a kind it is short of or of its pattern. A move is kept
+only if it lowers the objective and keeps every hard rule the model enforces.
 """
 
 from __future__ import annotations
@@ -783,6 +784,7 @@ def _improve_or_exchange(state: _State, child: ChildData) -> bool:
         or _swap_stays(state, child)
         or _shift_stay(state, child)
         or _move_pair_into_short_kind(state, child)
+        or _move_pair_onto_pattern(state, child)
     )
 
 
@@ -828,17 +830,59 @@ def _move_pair_into_short_kind(state: _State, child: ChildData) -> bool:
     pinned = {n for _h, n in child.pinned}
     last = len(state.inst.nights) - 1
     take = sorted({(m, m + 1) for n in short for m in (n - 1, n) if 0 <= m < last})
+    return any(
+        _take_pair(state, child, h, _pairs_to_give(state.stays_of(child.idx, h), pinned), take)
+        for h in sorted(set(mine.values()))
+    )
+
+
+def _move_pair_onto_pattern(state: _State, child: ChildData) -> bool:
+    """A weekend or weekdays family with nights off its pattern it did not ask for
+    ("weekend-pattern families get >= 90% of their nights on Friday and Saturday nights")
+    moves two nights of its stays, at least one of them off its pattern, to two nights in a
+    row of its pattern in the same house: into free places, or in exchange with a family
+    holding both that keeps its stays whole; made when it lowers the objective. One night
+    at a time cannot get there: the nights of its pattern beside its stays are its own, so a
+    night moved anywhere else is a single night. At demand 115% most weekend families are
+    short of their grant and hold Thursday-Saturday or Friday-Sunday stays."""
+    off = state.costs.static(child.idx).off_pattern
+    mine = state.nights[child.idx]
+    if off.isdisjoint(mine):
+        return False
+    pinned = {n for _h, n in child.pinned}
+    in_pattern = [state.inst.in_pattern(child, n) for n in range(len(state.inst.nights))]
+    take = [(m, m + 1) for m in range(len(in_pattern) - 1) if in_pattern[m] and in_pattern[m + 1]]
     for h in sorted(set(mine.values())):
-        capacity = state.inst.houses[h].nightly_capacity
-        give = _pairs_to_give(state.stays_of(child.idx, h), pinned)
-        for pair in take:
-            if any(n in mine for n in pair):
-                continue
-            free = all(len(state.occupants.get((h, n), ())) < capacity[n] for n in pair)
-            holders: list[ChildIdx | None] = [None] if free else list(_holders_of(state, h, pair))
-            for d in holders:
-                if _exchange_pair(state, child, d, h, give, pair):
-                    return True
+        give = [
+            pair
+            for pair in _pairs_to_give(state.stays_of(child.idx, h), pinned)
+            if not off.isdisjoint(pair)
+        ]
+        if give and _take_pair(state, child, h, give, take):
+            return True
+    return False
+
+
+def _take_pair(
+    state: _State,
+    child: ChildData,
+    h: HouseIdx,
+    give: list[tuple[NightIdx, ...]],
+    take: list[tuple[NightIdx, NightIdx]],
+) -> bool:
+    """The first pair of ``take`` (two nights in a row) in house ``h`` the child takes for
+    one of the pairs ``give``, into free places or from a family holding both that keeps its
+    stays whole (`_holders_of`), that lowers the objective; made."""
+    mine = state.nights[child.idx]
+    capacity = state.inst.houses[h].nightly_capacity
+    for pair in take:
+        if any(n in mine for n in pair):
+            continue
+        free = all(len(state.occupants.get((h, n), ())) < capacity[n] for n in pair)
+        holders: list[ChildIdx | None] = [None] if free else list(_holders_of(state, h, pair))
+        for d in holders:
+            if _exchange_pair(state, child, d, h, give, pair):
+                return True
     return False
 
 

@@ -166,6 +166,28 @@ def test_a_family_short_of_summer_moves_two_nights_of_a_stay_into_it_however_far
     assert check_plan(inp, bookings_of(inst, plan)) == []
 
 
+def test_a_weekend_family_trades_its_thursday_and_sunday_for_a_whole_weekend() -> None:
+    # One place, three weeks from Monday 4 January 2027. The weekend family holds
+    # Thursday-Saturday of week 1 and Friday-Sunday of week 2; week 3's Friday and Saturday
+    # are free. No single night can move onto its pattern (its Fridays and Saturdays beside
+    # its stays are its own) and no stay can shift onto it, so it gives up the Thursday and
+    # the Sunday together for the free weekend: all six nights on Friday and Saturday.
+    inp = round_input(
+        [house()],
+        [child("A0001", 6, pattern="weekend")],
+        nights=21,
+        weights=ObjectiveWeights(long_gap=0, share_deviation_night=0),
+    )
+    inst = build_instance(inp)
+    start = {(0, 0, n) for n in (3, 4, 5, 11, 12, 13)}
+
+    plan = swap_nights(inst, inp.config.weights, start, time_limit=10)
+
+    assert {n for _c, _h, n in plan} == {4, 5, 11, 12, 18, 19}
+    assert objective(inst, inp, plan) < objective(inst, inp, start)
+    assert check_plan(inp, bookings_of(inst, plan)) == []
+
+
 def test_a_single_night_moves_next_to_the_familys_stay_when_a_place_is_free() -> None:
     inp = round_input([house(places=1)], [child("A0001", 3)], nights=6)
     inst = build_instance(inp)
