@@ -66,6 +66,8 @@ class _State:
     """How many times each house's bookings changed (`_rebook`): see `stamp`."""
     stays: dict[ChildIdx, dict[HouseIdx, list[tuple[NightIdx, ...]]]] = field(default_factory=dict)
     """Each child's stays per house as they are (`stays_of`), forgotten when it is rebooked."""
+    pairs_by_pattern: dict[str, list[tuple[NightIdx, NightIdx]]] = field(default_factory=dict)
+    """`pattern_pairs` of each pattern met so far."""
 
     @classmethod
     def of(cls, inst: Instance, weights: ObjectiveWeights, plan: Iterable[Key]) -> _State:
@@ -108,6 +110,17 @@ class _State:
         if h not in mine:
             mine[h] = _stays_in(self.nights[c], h)
         return mine[h]
+
+    def pattern_pairs(self, child: ChildData) -> list[tuple[NightIdx, NightIdx]]:
+        """The two nights in a row of the round that are both in the child's pattern (the
+        same for every family of that pattern, so found once per pattern)."""
+        pattern = str(child.pattern)
+        if pattern not in self.pairs_by_pattern:
+            inside = [self.inst.in_pattern(child, n) for n in range(len(self.inst.nights))]
+            self.pairs_by_pattern[pattern] = [
+                (m, m + 1) for m in range(len(inside) - 1) if inside[m] and inside[m + 1]
+            ]
+        return self.pairs_by_pattern[pattern]
 
     def stamp(self, child: ChildData) -> tuple[tuple[HouseIdx, int], ...]:
         """The versions of the houses the child has nights in. Every move of a child stays in
@@ -850,8 +863,7 @@ def _move_pair_onto_pattern(state: _State, child: ChildData) -> bool:
     if off.isdisjoint(mine):
         return False
     pinned = {n for _h, n in child.pinned}
-    in_pattern = [state.inst.in_pattern(child, n) for n in range(len(state.inst.nights))]
-    take = [(m, m + 1) for m in range(len(in_pattern) - 1) if in_pattern[m] and in_pattern[m + 1]]
+    take = state.pattern_pairs(child)
     for h in sorted(set(mine.values())):
         give = [
             pair
