@@ -25,12 +25,13 @@ ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results" / "results.csv"
 
 #: (case, method, seeds, time limit). The peers are deterministic: one seed; the LP's limit caps
-#: HiGHS.
+#: HiGHS. Bergen and demand 115% run five seeds: runs of one seed differ by more than most
+#: changes do (Bergen seed 1 kept 92.8% and 99.1% of families' shares on the same code).
 CASES: list[tuple[str, str, list[int], float]] = [
-    ("bergen", "cpsat", [1, 2, 3], 300.0),
+    ("bergen", "cpsat", [1, 2, 3, 4, 5], 300.0),
     ("bergen", "lp", [1], 600.0),
     ("bergen", "fcfs", [1], 600.0),
-    ("demand115", "cpsat", [1, 2, 3], 300.0),
+    ("demand115", "cpsat", [1, 2, 3, 4, 5], 300.0),
     ("region5", "cpsat", [1], 300.0),
     ("region5", "lp", [1], 600.0),
     ("region5", "fcfs", [1], 600.0),
