@@ -100,6 +100,7 @@ def sweep(
     """Run every scenario of a sweep with every seed; one row per run in DIR/results.csv."""
     from allocator.scenario.sweep import (
         Mode,
+        check_scenarios_apply,
         expand_sweep,
         load_sweep,
         run_sweep,
@@ -124,6 +125,7 @@ def sweep(
     try:
         spec = load_sweep(spec_path)
         plan = expand_sweep(spec, out_dir, time_limit=time_limit)
+        check_scenarios_apply(plan)
     except InputError as exc:
         raise _fail_input(exc) from None
     mode: Mode = "cluster" if cluster else "dask-local" if dask else "processes"

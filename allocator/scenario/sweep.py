@@ -62,6 +62,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from allocator.io.atomic import atomic_write_bytes, atomic_write_text, write_json
 from allocator.io.errors import InputError, Problem
 from allocator.io.outdir import OutputKind, unsafe_output_dir
+from models.round_input import RoundInput
 
 __all__ = [
     "FAILED",
@@ -74,6 +75,7 @@ __all__ = [
     "SweepOutcome",
     "SweepPlan",
     "SweepSpec",
+    "check_scenarios_apply",
     "execute_run",
     "expand_sweep",
     "finished_rows",
@@ -494,6 +496,36 @@ def _grid_scenarios(
     if problems:
         raise InputError(problems)
     return made
+
+
+def check_scenarios_apply(plan: SweepPlan) -> None:
+    """Apply every scenario of the sweep to its base round before any run starts, so that a
+    change that cannot apply (an unknown house, a reserve above a house's places) stops the
+    sweep up front rather than failing each of its runs later.
+
+    Raises
+    ------
+    InputError
+        Every problem of every scenario, each naming the scenario file and key (or the base's
+        own file, row and column).
+    """
+    from allocator.io.reader import read_round
+    from allocator.scenario.apply import apply
+    from allocator.scenario.spec import load_scenario
+
+    bases: dict[Path, RoundInput] = {}
+    problems: list[Problem] = []
+    for file in dict.fromkeys(run.file for run in plan.runs):
+        try:
+            scenario = load_scenario(file)
+            base_path = scenario.base_path.resolve()
+            if base_path not in bases:
+                bases[base_path] = read_round(base_path)
+            apply(scenario, bases[base_path])
+        except InputError as exc:
+            problems += [p for p in exc.problems if p not in problems]
+    if problems:
+        raise InputError(problems)
 
 
 def expand_sweep(

@@ -317,6 +317,21 @@ def test_cli_bad_sweep_file_and_foreign_out_folder_exit_2(tmp_path: Path) -> Non
     assert result.exit_code == 2 and "holds no earlier sweep" in result.output
 
 
+def test_cli_a_scenario_that_cannot_apply_stops_the_sweep_before_any_run(tmp_path: Path) -> None:
+    make_base(tmp_path)
+    write_scenarios(tmp_path, ("keep",))
+    (tmp_path / "ghost.toml").write_text('base = "base"\n[houses.ghost]\nplaces = 2\n')
+    path = write_sweep(
+        tmp_path, 'seeds = [1, 2]\ntime_limit = 5\nscenarios = ["keep.toml", "ghost.toml"]\n'
+    )
+    out = tmp_path / "out"
+    result = run_cli("scenario", "sweep", path, "--out", out, "--processes", "1")
+    assert result.exit_code == 2, result.output
+    assert "ghost.toml" in result.output and "unknown house 'ghost'" in result.output
+    assert "Traceback" not in result.output
+    assert not (out / "results.csv").exists() and not (out / "runs").exists()
+
+
 def test_cli_unreachable_cluster_exits_2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("allocator.scenario.sweep.CONNECT_TIMEOUT", "1s")
     path = list_sweep(tmp_path, seeds="[1]")
