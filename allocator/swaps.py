@@ -19,8 +19,9 @@ moved next to its other stays or onto its wishes or the kinds it is short of. Th
 into a free place; or the child holding the night takes the moved night in exchange, or moves
 to a free place next to its own stays (a chain of two). Whole stays are exchanged between two
 children, or shifted up to a week into free places; two nights of a family's stays move, as a
-pair, into two nights in a row of a kind it is short of or of its pattern. A move is kept
-only if it lowers the objective and keeps every hard rule the model enforces.
+pair, into two nights in a row of a kind it is short of or, for a weekend family, into a
+Friday and Saturday. A move is kept only if it lowers the objective and keeps every hard
+rule the model enforces.
 """
 
 from __future__ import annotations

@@ -509,8 +509,7 @@ def check_scenarios_apply(plan: SweepPlan) -> None:
         Every problem of every scenario, each naming the scenario file and key (or the base's
         own file, row and column).
     """
-    from allocator.io.reader import read_round
-    from allocator.scenario.apply import apply
+    from allocator.scenario.apply import apply, read_base
     from allocator.scenario.spec import load_scenario
 
     bases: dict[Path, RoundInput] = {}
@@ -520,7 +519,7 @@ def check_scenarios_apply(plan: SweepPlan) -> None:
             scenario = load_scenario(file)
             base_path = scenario.base_path.resolve()
             if base_path not in bases:
-                bases[base_path] = read_round(base_path)
+                bases[base_path] = read_base(scenario)
             apply(scenario, bases[base_path])
         except InputError as exc:
             problems += [p for p in exc.problems if p not in problems]
