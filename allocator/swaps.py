@@ -21,7 +21,8 @@ to a free place next to its own stays (a chain of two). Whole stays are exchange
 children, or shifted up to a week into free places; two nights of a family's stays move, as a
 pair, into two nights in a row of a kind it is short of or, for a weekend family, into a
 Friday and Saturday. A move is kept only if it lowers the objective and keeps every hard
-rule the model enforces.
+rule the model enforces; and, when the fair-share level must stay (``keep_level``), only if
+each child keeps its number of nights and each pattern's families their nights of each kind.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from dataclasses import dataclass, field
 from itertools import combinations
 
 from allocator.cpsat.variables import Key
+from allocator.demand import measured_kinds
 from allocator.evaluate import ChildCosts
 from allocator.instance import (
     ChildData,
@@ -70,6 +72,10 @@ class _State:
     """Each child's stays per house as they are (`stays_of`), forgotten when it is rebooked."""
     pairs_by_pattern: dict[str, list[tuple[NightIdx, NightIdx]]] = field(default_factory=dict)
     """`pattern_pairs` of each pattern met so far."""
+    level_kept: bool = False
+    """Whether every move must keep the fair-share level (`keeps_level`)."""
+    kinds_by_pattern: dict[str, list[frozenset[str]]] = field(default_factory=dict)
+    """`kinds_of` each pattern met so far."""
 
     @classmethod
     def of(cls, inst: Instance, weights: ObjectiveWeights, plan: Iterable[Key]) -> _State:
@@ -123,6 +129,18 @@ class _State:
                 (m, m + 1) for m in range(len(inside) - 1) if inside[m] and inside[m + 1]
             ]
         return self.pairs_by_pattern[pattern]
+
+    def kinds_of(self, child: ChildData) -> list[frozenset[str]]:
+        """For each night of the round, the kinds of high-demand night the child's fair
+        shares measure that it is (the same for every family of that pattern)."""
+        pattern = str(child.pattern)
+        if pattern not in self.kinds_by_pattern:
+            kinds = measured_kinds(pattern)
+            self.kinds_by_pattern[pattern] = [
+                frozenset(k for k in kinds if n in self.inst.demand.get(k, ()))
+                for n in range(len(self.inst.nights))
+            ]
+        return self.kinds_by_pattern[pattern]
 
     def stamp(self, child: ChildData) -> tuple[tuple[HouseIdx, int], ...]:
         """The versions of the houses the child has nights in. Every move of a child stays in
@@ -286,8 +304,8 @@ def _move_night(
         here = state.occupants.get((to, m), set())
         moved = {**without, m: to}
         if len(here) < capacity and _can_sleep(state, child, without, to, m, None):
-            if state.cost[c] - state.cost_of(c, moved) > 0:
-                _rebook(state, c, [(h, n)], [(to, m)], moved)
+            gain = state.cost[c] - state.cost_of(c, moved)
+            if gain > 0 and _make(state, (c, [(h, n)], [(to, m)], moved)):
                 return True
             continue
         moved_cost: int | None = None  # the same whoever c swaps with
@@ -306,15 +324,15 @@ def _move_night(
             joins_a_house = to != h and h not in theirs.values()
             if not joins_a_house and _can_sleep(state, other, rest, h, n, c):
                 swapped = {**rest, n: h}
-                if before - state.cost_of(d, swapped) > 0:
-                    _rebook(state, c, [(h, n)], [(to, m)], moved)
-                    _rebook(state, d, [(to, m)], [(h, n)], swapped)
+                if before - state.cost_of(d, swapped) > 0 and _make(
+                    state, (c, [(h, n)], [(to, m)], moved), (d, [(to, m)], [(h, n)], swapped)
+                ):
                     return True
             for free in _free_beside(state, other, rest, to, m):
                 relocated = {**rest, free: to}
-                if before - state.cost_of(d, relocated) > 0:
-                    _rebook(state, c, [(h, n)], [(to, m)], moved)
-                    _rebook(state, d, [(to, m)], [(to, free)], relocated)
+                if before - state.cost_of(d, relocated) > 0 and _make(
+                    state, (c, [(h, n)], [(to, m)], moved), (d, [(to, m)], [(to, free)], relocated)
+                ):
                     return True
     return False
 
@@ -390,8 +408,10 @@ class _Tentative:
         return sum(before - self.state.cost[c] for c, before in self.cost_before.items())
 
     def keep_if_better(self) -> bool:
-        """Keep the rebookings if together they lower the objective, else undo them."""
-        if self.gain() > 0:
+        """Keep the rebookings if together they lower the objective (and keep the fair-share
+        level where it must stay, `_keeps_level`), else undo them."""
+        changes = [(c, leaves, arrives) for c, arrives, leaves, _nights in self.undo]
+        if self.gain() > 0 and _keeps_level(self.state, changes):
             return True
         self.roll_back()
         return False
@@ -500,6 +520,43 @@ def _free_beside(
         if _can_sleep(state, child, nights, h, k, None):
             found.append(k)
     return found
+
+
+#: A child's rebooking: the places it leaves, the places it takes, its nights afterwards.
+Rebooking = tuple[ChildIdx, list[Place], list[Place], dict[NightIdx, HouseIdx]]
+
+
+def _make(state: _State, *rebookings: Rebooking) -> bool:
+    """Make the rebookings, if they keep the fair-share level where it must stay
+    (`_keeps_level`); whether they were made."""
+    if not _keeps_level(state, [(c, leaves, arrives) for c, leaves, arrives, _ in rebookings]):
+        return False
+    for c, leaves, arrives, nights in rebookings:
+        _rebook(state, c, leaves, arrives, nights)
+    return True
+
+
+def _keeps_level(
+    state: _State, changes: Iterable[tuple[ChildIdx, list[Place], list[Place]]]
+) -> bool:
+    """Whether the changes (child, places left, places taken) keep every fair share's level,
+    when it must stay (`_State.level_kept`): each child keeps its number of nights and the
+    families of each pattern keep their nights of each kind together. A family's fair share of
+    a kind is its part of what its pattern's families get of it (`with_demand_scale`), so a
+    move that changes either shifts every share of that pattern; one that keeps both is
+    priced exactly at the level the moves are judged at."""
+    if not state.level_kept:
+        return True
+    nights: defaultdict[ChildIdx, int] = defaultdict(int)
+    kind_nights: defaultdict[tuple[str, str], int] = defaultdict(int)
+    for c, leaves, arrives in changes:
+        child = state.inst.children[c]
+        nights[c] += len(arrives) - len(leaves)
+        kinds, pattern = state.kinds_of(child), str(child.pattern)
+        for (_h, n), sign in [(place, 1) for place in arrives] + [(place, -1) for place in leaves]:
+            for kind in kinds[n]:
+                kind_nights[(kind, pattern)] += sign
+    return not any(nights.values()) and not any(kind_nights.values())
 
 
 def _rebook(
@@ -624,11 +681,11 @@ def _exchange(
     if swapped is None:
         return False
     gain = state.cost[c] + state.cost[d] - state.cost_of(c, moved) - state.cost_of(d, swapped)
-    if gain <= 0:
-        return False
-    _rebook(state, c, [(h, n) for n in gives], [(h, n) for n in takes], moved)
-    _rebook(state, d, [(h, n) for n in takes], [(h, n) for n in gives], swapped)
-    return True
+    return gain > 0 and _make(
+        state,
+        (c, [(h, n) for n in gives], [(h, n) for n in takes], moved),
+        (d, [(h, n) for n in takes], [(h, n) for n in gives], swapped),
+    )
 
 
 #: How far a stay may shift in one move (`_shift_stay`): up to a week either way.
@@ -676,8 +733,8 @@ def _shift_stay(state: _State, child: ChildData) -> bool:
                 moved = _takes(state, child, without, h, block, None)
                 if moved is None or state.cost[c] - state.cost_of(c, moved) <= 0:
                     continue
-                _rebook(state, c, [(h, n) for n in stay], [(h, n) for n in block], moved)
-                return True
+                if _make(state, (c, [(h, n) for n in stay], [(h, n) for n in block], moved)):
+                    return True
     return False
 
 
@@ -687,6 +744,7 @@ def swap_nights(
     plan: Iterable[Key],
     time_limit: float,
     stop: Callable[[], bool] = lambda: False,
+    keep_level: bool = False,
 ) -> set[Key]:
     """``plan`` improved by nights added for children short of their grant, stays brought
     home from a second house, night moves, two-child swaps and chains of two inside a house
@@ -694,15 +752,19 @@ def swap_nights(
     loses a night only to a child below its fair floor that stays below the giver's share, so
     the nights given and the worst child's share never fall; a night taken
     in a free place is checked against its places, one taken in another house against that
-    house's budget."""
+    house's budget. With ``keep_level`` every move keeps the fair-share level
+    (`_keeps_level`): no child gains or loses a night, and the moves are judged exactly at
+    the level ``inst`` holds."""
     deadline = time.monotonic() + time_limit
 
     def out_of_time() -> bool:
         return time.monotonic() >= deadline or stop()
 
     state = _State.of(inst, weights, plan)
+    state.level_kept = keep_level
     todo = [ch for ch in inst.children if not ch.is_resident and state.nights[ch.idx]]
-    _fill_lowest_share_first(state, todo, out_of_time)
+    if not keep_level:
+        _fill_lowest_share_first(state, todo, out_of_time)
     # Night moves first: they are cheap and settle most single nights before the stay
     # exchanges, which try many more pairs, look at what is left. A child whose step found
     # nothing is not asked again until a house it has nights in changes ("don't look bits"):
@@ -793,9 +855,7 @@ def _take_from_better_off(state: _State, child: ChildData) -> bool:
     if best is None:
         return False
     _delta, n, d, theirs = best
-    _rebook(state, d, [(home, n)], [], theirs)
-    _rebook(state, c, [], [(home, n)], {**mine, n: home})
-    return True
+    return _make(state, (d, [(home, n)], [], theirs), (c, [], [(home, n)], {**mine, n: home}))
 
 
 def _improve_or_exchange(state: _State, child: ChildData) -> bool:
@@ -949,7 +1009,10 @@ def _exchange_pair(
                 return True
             continue
         moved = _takes(state, child, without, h, pair, None)
-        if moved is not None and state.cost[c] - state.cost_of(c, moved) > 0:
-            _rebook(state, c, [(h, n) for n in given], [(h, n) for n in pair], moved)
+        if (
+            moved is not None
+            and state.cost[c] - state.cost_of(c, moved) > 0
+            and _make(state, (c, [(h, n) for n in given], [(h, n) for n in pair], moved))
+        ):
             return True
     return False

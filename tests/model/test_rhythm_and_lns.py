@@ -256,11 +256,12 @@ def test_a_pass_that_moved_nights_is_followed_by_one_at_the_new_level(monkeypatc
     victim = min(key for key in start if key[2] in holidays)
     moved = start - {victim}
     levels: list[dict[tuple[str, str], float]] = []
+    kept_levels: list[dict[tuple[str, str], float]] = []
     passes = [moved]
 
-    def fake_swaps(inst_, _weights, plan, _seconds, _stop):  # type: ignore[no-untyped-def]
-        levels.append(dict(inst_.demand_scale))
-        return set(passes.pop()) if passes else set(plan)
+    def fake_swaps(inst_, _weights, plan, _seconds, _stop, keep_level=False):  # type: ignore[no-untyped-def]
+        (kept_levels if keep_level else levels).append(dict(inst_.demand_scale))
+        return set(passes.pop()) if passes and not keep_level else set(plan)
 
     monkeypatch.setattr(decompose, "swap_nights", fake_swaps)
     run = DecomposedRun(
@@ -272,6 +273,8 @@ def test_a_pass_that_moved_nights_is_followed_by_one_at_the_new_level(monkeypatc
     assert levels[0] == with_demand_scale(inst, start).demand_scale
     assert levels[1] == with_demand_scale(inst, moved).demand_scale
     assert levels[0] != levels[1]
+    # After each pass, one that keeps the level runs at the level that pass left.
+    assert kept_levels == [levels[1], levels[1]]
     # One night fewer is worse at any level: the plan the passes started from is kept.
     assert run.plan == start
 
@@ -302,8 +305,8 @@ def test_the_last_passes_keep_the_best_plan_at_its_own_level(monkeypatch):
     assert at_own["better"] < min(at_own["start"], at_own["worse"])
     passes = [worse, worse, better]
 
-    def fake_swaps(_inst, _weights, plan, _seconds, _stop):  # type: ignore[no-untyped-def]
-        return set(passes.pop()) if passes else set(plan)
+    def fake_swaps(_inst, _weights, plan, _seconds, _stop, keep_level=False):  # type: ignore[no-untyped-def]
+        return set(passes.pop()) if passes and not keep_level else set(plan)
 
     monkeypatch.setattr(decompose, "swap_nights", fake_swaps)
     run = DecomposedRun(inst, weights, SolveParams(time_limit=60.0, workers=1), None, Interrupt())

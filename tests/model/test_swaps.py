@@ -93,6 +93,20 @@ def test_a_family_takes_its_wished_nights_from_the_end_of_a_longer_stay() -> Non
     assert check_plan(inp, bookings_of(inst, plan)) == []
 
 
+def christmas_shift_round() -> tuple[RoundInput, Instance, set[Key]]:
+    """Two places, 12-25 December 2026: A holds the 20th-25th, B the 12th-17th; shares at
+    that plan's level."""
+    inp = round_input(
+        [house(places=2)],
+        [child("A0001", 6), child("B0002", 6)],
+        nights=14,
+        start=dt.date(2026, 12, 12),
+        weights=ObjectiveWeights(single_night=500, long_gap=0),
+    )
+    start = {(0, 0, n) for n in range(8, 14)} | {(1, 0, n) for n in range(0, 6)}
+    return inp, with_demand_scale(build_instance(inp), start), start
+
+
 def test_a_family_short_of_christmas_shifts_its_stay_into_it() -> None:
     # Two places, 12-25 December 2026 (Christmas: the 23rd on). A holds the 20th-25th (three
     # Christmas nights), B the 12th-17th (none): at that level each family's share is 1.5,
@@ -102,15 +116,7 @@ def test_a_family_short_of_christmas_shifts_its_stay_into_it() -> None:
     from allocator.demand import fair_shares
 
     start_day = dt.date(2026, 12, 12)
-    inp = round_input(
-        [house(places=2)],
-        [child("A0001", 6), child("B0002", 6)],
-        nights=14,
-        start=start_day,
-        weights=ObjectiveWeights(single_night=500, long_gap=0),
-    )
-    start = {(0, 0, n) for n in range(8, 14)} | {(1, 0, n) for n in range(0, 6)}
-    inst = with_demand_scale(build_instance(inp), start)
+    inp, inst, start = christmas_shift_round()
     before = fair_shares(inp, bookings_of(inst, start))
     assert before["B0002"]["christmas"].got == 0
     assert abs(before["B0002"]["christmas"].deviation) > 1
@@ -414,3 +420,68 @@ def test_skipping_children_whose_houses_did_not_change_gives_the_same_plan(monke
     assert skipping != start
     assert skipping == asking_everyone
     assert check_plan(inp, bookings_of(inst, skipping)) == []
+
+
+def christmas_round(weights: ObjectiveWeights | None = None) -> tuple[RoundInput, Instance]:
+    # One place, 20-27 December 2026 (Christmas: the 23rd on). A holds the 20th-23rd (one
+    # Christmas night), B the 24th-27th (four): at that level each family's share is 2.5, so
+    # both are beyond the ±1 tolerance.
+    inp = round_input(
+        [house(places=1)],
+        [child("A0001", 4), child("B0002", 4)],
+        nights=8,
+        start=dt.date(2026, 12, 20),
+        weights=weights or ObjectiveWeights(long_gap=0),
+    )
+    return inp, build_instance(inp)
+
+
+def christmas_nights(plan: set[Key], c: int) -> int:
+    return sum(1 for d, _h, n in plan if d == c and n >= 3)
+
+
+def test_at_a_kept_level_two_families_of_one_pattern_trade_christmas_nights() -> None:
+    # A gives B the first two nights of its stay for the last two of B's: each has 2-3
+    # Christmas nights, within its share, and together they have the five they had, so the
+    # share level the moves were judged at is the plan's own.
+    inp, inst = christmas_round()
+    start = {(0, 0, n) for n in range(0, 4)} | {(1, 0, n) for n in range(4, 8)}
+    inst = with_demand_scale(inst, start)
+
+    plan = swap_nights(inst, inp.config.weights, start, time_limit=10, keep_level=True)
+
+    assert {christmas_nights(plan, 0), christmas_nights(plan, 1)} == {2, 3}
+    assert with_demand_scale(inst, plan).demand_scale == inst.demand_scale
+    assert objective(inst, inp, plan) < objective(inst, inp, start)
+    assert check_plan(inp, bookings_of(inst, plan)) == []
+
+
+def test_at_a_kept_level_no_family_takes_a_free_christmas_night() -> None:
+    # Two places: B could shift into Christmas through free places (it does when the level may
+    # move, `test_a_family_short_of_christmas_shifts_its_stay_into_it`), but that raises what
+    # the families get of Christmas together, and with it A's share: at a kept level it may not.
+    inp, inst, start = christmas_shift_round()
+
+    moved = swap_nights(inst, inp.config.weights, start, time_limit=10)
+    kept = swap_nights(inst, inp.config.weights, start, time_limit=10, keep_level=True)
+
+    assert with_demand_scale(inst, moved).demand_scale != inst.demand_scale
+    assert with_demand_scale(inst, kept).demand_scale == inst.demand_scale
+    assert objective(inst, inp, kept) <= objective(inst, inp, start)
+    assert check_plan(inp, bookings_of(inst, kept)) == []
+
+
+@PROPERTY_SETTINGS
+@given(tiny_rounds())
+def test_swaps_at_a_kept_level_keep_each_childs_nights_and_the_level(inp: RoundInput) -> None:
+    weights = inp.config.weights.model_copy(update={"share_deviation_night": 60})
+    inp = dataclasses.replace(inp, config=inp.config.model_copy(update={"weights": weights}))
+    start = greedy_plan(build_instance(inp))
+    inst = with_demand_scale(build_instance(inp), start)
+
+    plan = swap_nights(inst, weights, start, time_limit=5, keep_level=True)
+
+    assert check_plan(inp, bookings_of(inst, plan)) == []
+    assert Counter(c for c, _h, _n in plan) == Counter(c for c, _h, _n in start)
+    assert with_demand_scale(inst, plan).demand_scale == inst.demand_scale
+    assert objective(inst, inp, plan) <= objective(inst, inp, start)
