@@ -73,7 +73,7 @@ class _State:
     pairs_by_pattern: dict[str, list[tuple[NightIdx, NightIdx]]] = field(default_factory=dict)
     """`pattern_pairs` of each pattern met so far."""
     level_kept: bool = False
-    """Whether every move must keep the fair-share level (`keeps_level`)."""
+    """Whether every move must keep the fair-share level (`_keeps_level`)."""
     kinds_by_pattern: dict[str, list[frozenset[str]]] = field(default_factory=dict)
     """`kinds_of` each pattern met so far."""
 
