@@ -429,6 +429,12 @@ def _config_problem(raw: _RawConfig, error: Mapping[str, Any]) -> Problem:
         text = f"unknown key '{column}' (allowed: {allowed})"
     elif error["type"] == "missing":
         text = "required key is missing"
+    elif isinstance(value, dt.datetime) and str(error["type"]).startswith("date"):
+        # TOML reads 2027-01-01T08:00 as a date and time; the round's dates are whole days.
+        text = (
+            f"a date without a time of day is expected, got {value.isoformat()!r}"
+            f" (write {column} = {value.date().isoformat()})"
+        )
     else:
         text = _message(error, "" if value is None else _cell_text(value))
     return Problem(raw.label, raw.rows.get(column), column, text)

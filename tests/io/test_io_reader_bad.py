@@ -242,6 +242,21 @@ def test_round_toml_bad_values(make_round: RoundWriter) -> None:
     find(problems_of(make_round(round_toml="end = 2027-06-30\n")), "round.toml", None, "start")
 
 
+def test_round_toml_date_with_a_time_of_day(make_round: RoundWriter) -> None:
+    # TOML reads this as a date and time, which the round's whole days cannot be; the
+    # message shows the value as written, not the date alone (which would look valid).
+    problems = problems_of(make_round(round_toml="start = 2027-01-01T08:00:00\nend = 2027-06-30\n"))
+    find(
+        problems,
+        "round.toml",
+        1,
+        "start",
+        "a date without a time of day is expected, got '2027-01-01T08:00:00'"
+        " (write start = 2027-01-01)",
+    )
+    assert len(problems) == 1
+
+
 def test_acute_reserve_larger_than_places(make_round: RoundWriter) -> None:
     toml = VALID["round.toml"].replace("H02 = 1", "H02 = 1\nH01 = 5")
     problems = problems_of(make_round(round_toml=toml))
