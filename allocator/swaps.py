@@ -34,7 +34,6 @@ from dataclasses import dataclass, field
 from itertools import combinations
 
 from allocator.cpsat.variables import Key
-from allocator.demand import measured_kinds
 from allocator.evaluate import ChildCosts
 from allocator.instance import (
     ChildData,
@@ -74,8 +73,6 @@ class _State:
     """`pattern_pairs` of each pattern met so far."""
     level_kept: bool = False
     """Whether every move must keep the fair-share level (`_keeps_level`)."""
-    kinds_by_pattern: dict[str, list[frozenset[str]]] = field(default_factory=dict)
-    """`kinds_of` each pattern met so far."""
 
     @classmethod
     def of(cls, inst: Instance, weights: ObjectiveWeights, plan: Iterable[Key]) -> _State:
@@ -129,18 +126,6 @@ class _State:
                 (m, m + 1) for m in range(len(inside) - 1) if inside[m] and inside[m + 1]
             ]
         return self.pairs_by_pattern[pattern]
-
-    def kinds_of(self, child: ChildData) -> list[frozenset[str]]:
-        """For each night of the round, the kinds of high-demand night the child's fair
-        shares measure that it is (the same for every family of that pattern)."""
-        pattern = str(child.pattern)
-        if pattern not in self.kinds_by_pattern:
-            kinds = measured_kinds(pattern)
-            self.kinds_by_pattern[pattern] = [
-                frozenset(k for k in kinds if n in self.inst.demand.get(k, ()))
-                for n in range(len(self.inst.nights))
-            ]
-        return self.kinds_by_pattern[pattern]
 
     def stamp(self, child: ChildData) -> tuple[tuple[HouseIdx, int], ...]:
         """The versions of the houses the child has nights in. Every move of a child stays in
@@ -410,7 +395,7 @@ class _Tentative:
     def keep_if_better(self) -> bool:
         """Keep the rebookings if together they lower the objective (and keep the fair-share
         level where it must stay, `_keeps_level`), else undo them."""
-        changes = [(c, leaves, arrives) for c, arrives, leaves, _nights in self.undo]
+        changes = ((c, leaves, arrives) for c, arrives, leaves, _nights in self.undo)
         if self.gain() > 0 and _keeps_level(self.state, changes):
             return True
         self.roll_back()
@@ -550,12 +535,14 @@ def _keeps_level(
     nights: defaultdict[ChildIdx, int] = defaultdict(int)
     kind_nights: defaultdict[tuple[str, str], int] = defaultdict(int)
     for c, leaves, arrives in changes:
-        child = state.inst.children[c]
         nights[c] += len(arrives) - len(leaves)
-        kinds, pattern = state.kinds_of(child), str(child.pattern)
-        for (_h, n), sign in [(place, 1) for place in arrives] + [(place, -1) for place in leaves]:
-            for kind in kinds[n]:
-                kind_nights[(kind, pattern)] += sign
+        pattern = str(state.inst.children[c].pattern)
+        # The family's share rows are the kinds and nights the level counts it by.
+        static = state.costs.static(c)
+        for row, row_nights in zip(static.rows, static.row_nights, strict=True):
+            kind_nights[(row.kind, pattern)] += sum(n in row_nights for _h, n in arrives) - sum(
+                n in row_nights for _h, n in leaves
+            )
     return not any(nights.values()) and not any(kind_nights.values())
 
 
